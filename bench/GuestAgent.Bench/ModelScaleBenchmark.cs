@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using GuestAgent.Memory.Sysfs;
+
+namespace GuestAgent.Bench;
+
+/// <summary>Builds the model of a 65,536-block guest (fake tree on tmpfs) and measures time and memory.</summary>
+public static class ModelScaleBenchmark
+{
+    public static IReadOnlyList<BenchFigure> Run(int blocks, int runs, TextWriter log)
+    {
+        var setup = Stopwatch.StartNew();
+        using var tree = ScaleTree.Build(blocks, bootBlocks: 1024, blocksPerDimm: 256, dimmState: "online");
+        log.WriteLine($"model: built a fake tree of {blocks} blocks in {setup.Elapsed.TotalSeconds:0.0} s");
+
+        var reader = new SysfsMemoryReader(tree.Root);
+        var warm = reader.Read();
+        if (warm.Blocks.Count != blocks || warm.Problems.Count != 0)
+        {
+            throw new InvalidOperationException($"the model has {warm.Blocks.Count} blocks and {warm.Problems.Count} problems, expected {blocks} and none");
+        }
+
+        GC.Collect();
+        var rssBefore = ProcessMemory.ResidentMiB();
+        var times = new List<double>();
+        long allocated = 0;
+        for (var i = 0; i < runs; i++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            var watch = Stopwatch.StartNew();
+            var snapshot = reader.Read();
+            times.Add(watch.Elapsed.TotalSeconds);
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            GC.KeepAlive(snapshot);
+        }
+
+        GC.Collect();
+        var rssAfter = ProcessMemory.ResidentMiB();
+        times.Sort();
+        var median = times[times.Count / 2];
+        log.WriteLine($"model: {runs} reads, min {times[0]:0.000} s, median {median:0.000} s, max {times[^1]:0.000} s; {warm.Dimms.Count} DIMMs");
+        return
+        [
+            new BenchFigure($"model of {blocks} blocks (median of {runs})", median, "s", "<= 0.5 s", median <= 0.5),
+            new BenchFigure("allocated per model build", allocated / 1048576.0, "MiB", "flat (not growing)", true),
+            new BenchFigure($"RSS growth over {runs} builds", rssAfter - rssBefore, "MiB", "< 64 MiB", rssAfter - rssBefore < 64),
+        ];
+    }
+}

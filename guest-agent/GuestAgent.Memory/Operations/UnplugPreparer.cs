@@ -1,0 +1,103 @@
+using GuestAgent.Memory.Model;
+using GuestAgent.Memory.Writing;
+using Microsoft.Extensions.Logging;
+
+namespace GuestAgent.Memory.Operations;
+
+/// <summary>
+/// Offlines a DIMM's blocks ahead of unplug, lowest address first, within one time limit for the whole DIMM; if any
+/// block fails, re-onlines the ones it offlined (highest first, each into the zone it was in) so the DIMM is as it
+/// was. The reverse, re-onlining a DIMM's offline blocks, is <see cref="OnlineAgainAsync"/>.
+/// </summary>
+public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, ILogger logger)
+{
+    public async Task<DimmOperationResult> OfflineAsync(MemorySnapshot snapshot, Dimm dimm, TimeSpan timeLimit, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<BlockOutcome>();
+        var offlined = new List<MemoryBlock>();
+        var started = time.GetTimestamp();
+        foreach (var block in snapshot.BlocksOf(dimm).OrderBy(b => b.Index))
+        {
+            if (block.State == BlockState.Offline)
+            {
+                outcomes.Add(new BlockOutcome(block.Id, "none", true, "already offline"));
+                continue;
+            }
+
+            var left = timeLimit == Timeout.InfiniteTimeSpan ? timeLimit : timeLimit - time.GetElapsedTime(started);
+            var result = left == Timeout.InfiniteTimeSpan || left > TimeSpan.Zero
+                ? await OfflineOneAsync(block, left, cancellationToken).ConfigureAwait(false)
+                : BlockWriteResult.Timeout(timeLimit);
+            outcomes.Add(BlockOutcome.From(block.Id, BlockStateRequest.Offline, result, "offlined"));
+            if (result.Succeeded)
+            {
+                offlined.Add(block);
+                continue;
+            }
+
+            logger.LogWarning("Preparing {Dimm} for unplug: {Block} could not be offlined: {Reason}; rolling back", dimm.Id, block.Name, result.Message);
+            var rolledBack = await RollBackAsync(offlined, outcomes).ConfigureAwait(false);
+            var message = $"{block.Name} could not be offlined: {result.Message}"
+                          + (rolledBack ? "; the blocks already offlined were onlined again" : "; ROLLBACK INCOMPLETE, see the blocks");
+            return new DimmOperationResult(dimm.Id, DimmOperationResult.PrepareUnplug, false, message, outcomes, rolledBack);
+        }
+
+        logger.LogInformation("{Dimm} is offline and ready to be unplugged", dimm.Id);
+        return new DimmOperationResult(dimm.Id, DimmOperationResult.PrepareUnplug, true, "every block is offline", outcomes);
+    }
+
+    /// <summary>A cancelled offline is a failed one: the child writer was killed, the kernel rolled the block back.</summary>
+    private async Task<BlockWriteResult> OfflineOneAsync(MemoryBlock block, TimeSpan left, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await writer.WriteAsync(block.Id, BlockStateRequest.Offline, left, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return BlockWriteResult.Failed(Mono.Unix.Native.Errno.EINTR, "cancelled");
+        }
+    }
+
+    /// <summary>Onlines every offline block of the DIMM, highest address first, into <paramref name="zone"/>.</summary>
+    public async Task<DimmOperationResult> OnlineAgainAsync(MemorySnapshot snapshot, Dimm dimm, BlockStateRequest zone, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<BlockOutcome>();
+        foreach (var block in snapshot.BlocksOf(dimm).OrderByDescending(b => b.Index))
+        {
+            if (block.State != BlockState.Offline)
+            {
+                outcomes.Add(new BlockOutcome(block.Id, "none", true, $"already {block.StateText ?? "online"}"));
+                continue;
+            }
+
+            var result = await writer.WriteAsync(block.Id, zone, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            outcomes.Add(BlockOutcome.From(block.Id, zone, result, "onlined again"));
+        }
+
+        var failed = outcomes.Where(o => !o.Succeeded).ToList();
+        var message = failed.Count == 0
+            ? "every block is online"
+            : string.Join("; ", failed.Select(f => $"{f.BlockName}: {f.Message}"));
+        return new DimmOperationResult(dimm.Id, DimmOperationResult.CancelUnplug, failed.Count == 0, message, outcomes);
+    }
+
+    /// <summary>Re-onlines what was offlined, highest first, each into the zone it had; never cancelled midway.</summary>
+    private async Task<bool> RollBackAsync(List<MemoryBlock> offlined, List<BlockOutcome> outcomes)
+    {
+        var complete = true;
+        foreach (var block in offlined.OrderByDescending(b => b.Index))
+        {
+            var request = block.Zone == ZoneNames.Movable ? BlockStateRequest.OnlineMovable : BlockStateRequest.OnlineKernel;
+            var result = await writer.WriteAsync(block.Id, request, Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false);
+            outcomes.Add(BlockOutcome.From(block.Id, request, result, "rolled back (onlined again)"));
+            if (!result.Succeeded)
+            {
+                complete = false;
+                logger.LogError("Rollback: {Block} stays offline: {Reason}", block.Name, result.Message);
+            }
+        }
+
+        return complete;
+    }
+}

@@ -1,0 +1,343 @@
+using System.Collections.Concurrent;
+using GuestAgent.Memory.Mapping;
+using GuestAgent.Memory.Model;
+
+namespace GuestAgent.Memory.Sysfs;
+
+/// <summary>
+/// Builds a <see cref="MemorySnapshot"/> from sysfs under a <see cref="SysfsRoot"/>. Never throws for what the kernel
+/// does: gaps in block numbers, missing attributes, and blocks that vanish between listing and reading are recorded
+/// as <see cref="ReadProblem"/>s and left out, never guessed.
+/// </summary>
+public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = SysfsReadDetail.Essential)
+{
+    /// <summary>Below this many blocks a parallel read costs more than it saves.</summary>
+    private const int ParallelThreshold = 512;
+
+    public SysfsRoot Root { get; } = root;
+
+    public SysfsReadDetail Detail { get; } = detail;
+
+    public MemorySnapshot Read(IReadOnlySet<int>? bootSlots = null)
+    {
+        var problems = new ConcurrentQueue<ReadProblem>();
+        var settings = ReadSettings(problems);
+        if (settings.BlockSizeBytes is not > 0)
+        {
+            problems.Enqueue(new ReadProblem("block_size_bytes", $"cannot read the memory block size under {Root.MemoryDirectory}"));
+            return MemorySnapshot.Empty(settings, [.. problems]);
+        }
+
+        // The listings are single-threaded system-call work: let them overlap; then the blocks use every core.
+        var nodesTask = Task.Run(ReadNodeMap);
+        var acpiTask = Task.Run(() => ReadAcpiDevices(problems));
+        var ids = ListBlockIds(problems);
+        var blocks = ReadBlocks(ids, nodesTask.GetAwaiter().GetResult(), problems);
+        var acpi = acpiTask.GetAwaiter().GetResult();
+        var dimms = DimmMapper.Map(blocks, acpi, settings.BlockSizeBytes.Value, bootSlots, problems.Enqueue);
+        return new MemorySnapshot
+        {
+            Settings = settings,
+            Blocks = blocks,
+            AcpiDevices = acpi,
+            Dimms = dimms,
+            Problems = [.. problems],
+        };
+    }
+
+    /// <summary>Reads one block now (its node left out); null if it is gone.</summary>
+    public MemoryBlock? ReadBlock(int blockId)
+    {
+        var memoryFd = LibcFile.OpenDirectoryPath(Root.MemoryDirectory, out _);
+        try
+        {
+            return memoryFd < 0 ? null : ReadOneBlock(memoryFd, blockId, new Dictionary<int, int>(), Detail == SysfsReadDetail.Full, new ConcurrentQueue<ReadProblem>());
+        }
+        finally
+        {
+            LibcFile.CloseFd(memoryFd);
+        }
+    }
+
+    internal IReadOnlyList<int> ListBlockIds(ConcurrentQueue<ReadProblem> problems)
+    {
+        var ids = new List<int>();
+        if (!Directory.Exists(Root.MemoryDirectory))
+        {
+            problems.Enqueue(new ReadProblem("memory", $"{Root.MemoryDirectory} does not exist"));
+            return ids;
+        }
+
+        ids.AddRange(LibcFile.ListBlockIds(Root.MemoryDirectory));
+        ids.Sort();
+        return ids;
+    }
+
+    /// <summary>Reads the listed blocks; a listed block that is gone by the time it is read is left out with a problem.</summary>
+    internal IReadOnlyList<MemoryBlock> ReadBlocks(IReadOnlyList<int> listedIds, ConcurrentQueue<ReadProblem> problems) =>
+        ReadBlocks(listedIds, ReadNodeMap(), problems);
+
+    private List<MemoryBlock> ReadBlocks(IReadOnlyList<int> listedIds, Dictionary<int, int>? nodes, ConcurrentQueue<ReadProblem> problems)
+    {
+        var read = new MemoryBlock?[listedIds.Count];
+        var memoryFd = LibcFile.OpenDirectoryPath(Root.MemoryDirectory, out var errno);
+        if (memoryFd < 0)
+        {
+            problems.Enqueue(new ReadProblem("memory", $"cannot open {Root.MemoryDirectory} (errno {errno})"));
+            return [];
+        }
+
+        try
+        {
+            var allPhysIndexes = Detail == SysfsReadDetail.Full || !PhysIndexMatchesName(memoryFd, listedIds);
+            if (listedIds.Count < ParallelThreshold)
+            {
+                for (var i = 0; i < listedIds.Count; i++)
+                {
+                    read[i] = ReadOneBlock(memoryFd, listedIds[i], nodes, allPhysIndexes, problems);
+                }
+            }
+            else
+            {
+                // Few, large ranges: the work per block is two system calls, so per-item scheduling would dominate.
+                var chunk = Math.Max(ParallelThreshold, listedIds.Count / (Environment.ProcessorCount * 4));
+                Parallel.ForEach(Partitioner.Create(0, listedIds.Count, chunk), range =>
+                {
+                    for (var i = range.Item1; i < range.Item2; i++)
+                    {
+                        read[i] = ReadOneBlock(memoryFd, listedIds[i], nodes, allPhysIndexes, problems);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            LibcFile.CloseFd(memoryFd);
+        }
+
+        var blocks = new List<MemoryBlock>(read.Length);
+        foreach (var block in read)
+        {
+            if (block is not null)
+            {
+                blocks.Add(block);
+            }
+        }
+
+        return blocks;
+    }
+
+    /// <summary>
+    /// Reads one block with one system call per attribute relative to the memory directory (no per-block directory
+    /// handle: system calls are the cost here). A block whose <c>state</c> is gone and whose directory is gone vanished.
+    /// </summary>
+    private MemoryBlock? ReadOneBlock(
+        int memoryFd, int id, IReadOnlyDictionary<int, int>? nodes, bool readPhysIndex, ConcurrentQueue<ReadProblem> problems)
+    {
+        var stateText = LibcFile.TryReadBlockAttribute(memoryFd, id, "state"u8, out var errno);
+        if (stateText is null)
+        {
+            var name = MemoryBlockName.Format(id);
+            if (LibcFile.IsNotFound(errno) && !Directory.Exists(Root.BlockDirectory(id)))
+            {
+                problems.Enqueue(new ReadProblem(name, "vanished while reading (removed meanwhile)"));
+                return null;
+            }
+
+            problems.Enqueue(new ReadProblem(name, $"cannot read state (errno {errno})"));
+        }
+
+        var full = Detail == SysfsReadDetail.Full;
+        return new MemoryBlock
+        {
+            Id = id,
+            PhysIndex = readPhysIndex ? SysfsValueParser.ParseHex(LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out _)) : id,
+            State = SysfsValueParser.ParseState(stateText),
+            StateText = stateText,
+            ValidZones = SysfsValueParser.ParseZones(LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)),
+            Removable = full ? SysfsValueParser.ParseBool(LibcFile.TryReadBlockAttribute(memoryFd, id, "removable"u8, out _)) : null,
+            OnlineFlag = full || stateText is null ? SysfsValueParser.ParseBool(LibcFile.TryReadBlockAttribute(memoryFd, id, "online"u8, out _)) : null,
+            Node = nodes is null ? ReadNodeLink(id) : nodes.TryGetValue(id, out var n) ? n : null,
+        };
+    }
+
+    /// <summary>The kernel names each block directory after its <c>phys_index</c>; checks that on the first and last block.</summary>
+    private static bool PhysIndexMatchesName(int memoryFd, IReadOnlyList<int> ids)
+    {
+        if (ids.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var id in (int[])[ids[0], ids[^1]])
+        {
+            var text = LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out var errno);
+            if (text is null ? !LibcFile.IsNotFound(errno) : SysfsValueParser.ParseHex(text) != id)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Block → node from <c>devices/system/node/nodeX/memoryN</c> links: one directory listing per node instead of one
+    /// per block. Null when there is no node directory (then each block's own <c>nodeX</c> link is looked at).
+    /// </summary>
+    private Dictionary<int, int>? ReadNodeMap()
+    {
+        if (!Directory.Exists(Root.NodeDirectory))
+        {
+            return null;
+        }
+
+        var map = new Dictionary<int, int>();
+        foreach (var nodeName in LibcFile.ListNames(Root.NodeDirectory, "node"))
+        {
+            if (SysfsValueParser.ParseDecimal(nodeName["node".Length..]) is not { } node)
+            {
+                continue;
+            }
+
+            foreach (var id in LibcFile.ListBlockIds(Path.Combine(Root.NodeDirectory, nodeName)))
+            {
+                map[id] = node;
+            }
+        }
+
+        return map;
+    }
+
+    private int? ReadNodeLink(int id)
+    {
+        foreach (var entry in LibcFile.ListNames(Root.BlockDirectory(id), "node"))
+        {
+            if (SysfsValueParser.ParseDecimal(entry["node".Length..]) is { } node)
+            {
+                return node;
+            }
+        }
+
+        return null;
+    }
+
+    private HotplugSettings ReadSettings(ConcurrentQueue<ReadProblem> problems)
+    {
+        var memoryDir = Root.MemoryDirectory;
+        var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            if (Directory.Exists(Root.HotplugParametersDirectory))
+            {
+                foreach (var file in Directory.EnumerateFiles(Root.HotplugParametersDirectory))
+                {
+                    if (LibcFile.TryReadText(file, out _) is { } value)
+                    {
+                        parameters[Path.GetFileName(file)] = value;
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Enqueue(new ReadProblem("memory_hotplug", $"cannot list module parameters: {e.Message}"));
+        }
+
+        var acpiEnabled = LibcFile.TryReadText(Path.Combine(Root.Path, "firmware", "acpi", "hotplug", "memory", "enabled"), out _);
+        return new HotplugSettings
+        {
+            BlockSizeBytes = SysfsValueParser.ParseHex(LibcFile.TryReadText(Path.Combine(memoryDir, "block_size_bytes"), out _)),
+            AutoOnlineBlocks = LibcFile.TryReadText(Path.Combine(memoryDir, "auto_online_blocks"), out _),
+            Parameters = parameters,
+            AcpiMemoryHotplugEnabled = SysfsValueParser.ParseBool(acpiEnabled),
+        };
+    }
+
+    private List<AcpiMemoryDevice> ReadAcpiDevices(ConcurrentQueue<ReadProblem> problems)
+    {
+        var names = LibcFile.ListNames(Root.AcpiDevicesDirectory, "PNP0C80:");
+        var read = new AcpiMemoryDevice?[names.Count];
+        Parallel.For(0, names.Count, new ParallelOptions { MaxDegreeOfParallelism = names.Count > 16 ? -1 : 1 }, i => read[i] = ReadAcpiDevice(names[i], problems));
+        var devices = read.OfType<AcpiMemoryDevice>().ToList();
+        devices.Sort((a, b) => (a.Slot ?? int.MaxValue).CompareTo(b.Slot ?? int.MaxValue) is var c and not 0
+            ? c
+            : string.CompareOrdinal(a.Name, b.Name));
+        return devices;
+    }
+
+    /// <summary>
+    /// The blocks behind <c>physical_node</c>, <c>physical_node1</c>, … A DIMM is one contiguous range whose blocks the
+    /// kernel links in address order, so when the first and last of N links are N-1 blocks apart the range is known
+    /// from those two; otherwise every link is read.
+    /// </summary>
+    private static List<int> ReadLinkedBlocks(int deviceFd, List<string> links)
+    {
+        var blockIds = new List<int>(links.Count);
+        if (links.Count == 0)
+        {
+            return blockIds;
+        }
+
+        var last = "physical_node" + (links.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (links.Count > 2
+            && links.Contains("physical_node")
+            && links.Contains(last)
+            && LinkedBlock(deviceFd, "physical_node") is { } firstId
+            && LinkedBlock(deviceFd, last) is { } lastId
+            && lastId - firstId == links.Count - 1)
+        {
+            for (var id = firstId; id <= lastId; id++)
+            {
+                blockIds.Add(id);
+            }
+
+            return blockIds;
+        }
+
+        foreach (var link in links)
+        {
+            if (LinkedBlock(deviceFd, link) is { } id)
+            {
+                blockIds.Add(id);
+            }
+        }
+
+        blockIds.Sort();
+        return blockIds;
+    }
+
+    private static int? LinkedBlock(int deviceFd, string link) =>
+        LibcFile.ReadLinkAt(deviceFd, link) is { } target && MemoryBlockName.TryParse(target.TrimEnd('/'), out var id) ? id : null;
+
+    private AcpiMemoryDevice? ReadAcpiDevice(string name, ConcurrentQueue<ReadProblem> problems)
+    {
+        {
+            var path = Path.Combine(Root.AcpiDevicesDirectory, name);
+            var fd = LibcFile.OpenDirectoryPath(path, out var errno);
+            if (fd < 0)
+            {
+                problems.Enqueue(new ReadProblem(name, $"vanished or unreadable while reading (errno {errno})"));
+                return null;
+            }
+
+            try
+            {
+                var blockIds = ReadLinkedBlocks(fd, LibcFile.ListNames(path, "physical_node"));
+                var uid = LibcFile.TryReadTextAt(fd, "uid", out _);
+                return new AcpiMemoryDevice
+                {
+                    Name = name,
+                    UidText = uid,
+                    Slot = SysfsValueParser.ParseDecimal(uid),
+                    Status = SysfsValueParser.ParseDecimal(LibcFile.TryReadTextAt(fd, "status", out _)),
+                    BlockIds = blockIds,
+                };
+            }
+            finally
+            {
+                LibcFile.CloseFd(fd);
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace GuestAgent.Memory.Writing;
+
+/// <summary>The seam through which the agent changes memory: writes to <c>memoryN/state</c>.</summary>
+public interface IBlockStateWriter
+{
+    /// <summary>Writes one state word. Never throws for a kernel error: the errno is in the result.</summary>
+    /// <param name="blockId">N of <c>memoryN</c>.</param>
+    /// <param name="request">What to write.</param>
+    /// <param name="timeLimit">How long the write may take; past it, the write is stopped (for offlining, the kernel's
+    /// page migration is interrupted and the block rolled back). <see cref="Timeout.InfiniteTimeSpan"/> for none.</param>
+    /// <param name="cancellationToken">Stops waiting (and the write, where it can be stopped).</param>
+    Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken);
+}

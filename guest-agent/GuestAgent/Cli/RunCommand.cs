@@ -1,0 +1,83 @@
+using System.CommandLine;
+using GuestAgent.Hosting;
+using GuestAgent.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
+
+namespace GuestAgent.Cli;
+
+/// <summary><c>guest-agent run [--config FILE] [--sysfs-root DIR] [--policy P] [--verbose]</c>: the daemon.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = $"JSON configuration file (default {AgentConfiguration.DefaultFile}, optional)" };
+        var sysfsRoot = new Option<string?>("--sysfs-root") { Description = "Where sysfs is mounted (overrides Memory:SysfsRoot)" };
+        var policy = new Option<string?>("--policy") { Description = "Onlining policy (overrides Memory:Policy)" };
+        var runtimeDir = new Option<string?>("--runtime-dir") { Description = "Runtime directory (overrides Memory:RuntimeDirectory)" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at debug level" };
+        var command = new Command("run", "Run the agent: online new memory per policy and keep the model current") { config, sysfsRoot, policy, runtimeDir, verbose };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            AddOverride(overrides, "Memory:SysfsRoot", result.GetValue(sysfsRoot));
+            AddOverride(overrides, "Memory:Policy", result.GetValue(policy));
+            AddOverride(overrides, "Memory:RuntimeDirectory", result.GetValue(runtimeDir));
+            return await RunAsync(result.GetValue(config), overrides, result.GetValue(verbose), cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static void AddOverride(Dictionary<string, string?> overrides, string key, string? value)
+    {
+        if (value is not null)
+        {
+            overrides[key] = key.EndsWith("Root", StringComparison.Ordinal) || key.EndsWith("Directory", StringComparison.Ordinal)
+                ? Path.GetFullPath(value)
+                : value;
+        }
+    }
+
+    private static async Task<int> RunAsync(string? configFile, Dictionary<string, string?> overrides, bool verbose, CancellationToken cancellationToken)
+    {
+        Log.Logger = AgentLogging.Configure(new LoggerConfiguration(), verbose ? LogEventLevel.Debug : LogEventLevel.Information).CreateLogger();
+        try
+        {
+            var configuration = AgentConfiguration.Build(configFile, overrides);
+            var options = AgentConfiguration.BindMemoryOptions(configuration);
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSerilog(Log.Logger, dispose: false);
+            builder.Services.AddMemoryAgent(options);
+            using var host = builder.Build();
+            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+        catch (ConfigurationException e)
+        {
+            foreach (var error in e.Errors)
+            {
+                Log.Fatal("Configuration: {Error}", error);
+            }
+
+            return ExitCodes.Usage;
+        }
+        catch (FileNotFoundException e)
+        {
+            Log.Fatal("Configuration file not found: {File}", e.FileName);
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.Fatal(e, "The agent stopped on an error");
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            await Log.CloseAndFlushAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using GuestAgent.Cli;
+
+var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable and tells the host which DIMMs can be unplugged")
+{
+    ScanCommand.Create(),
+    RunCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,130 @@
+using GuestAgent.Memory.Agent;
+using GuestAgent.Memory.Model;
+using GuestAgent.Memory.Operations;
+using GuestAgent.Memory.Policy;
+using GuestAgent.Memory.Readiness;
+using GuestAgent.Protocol.Model;
+
+namespace GuestAgent.Reporting;
+
+/// <summary>Pure: turns the agent's view into the documented report schema.</summary>
+public static class ModelReportBuilder
+{
+    public static ModelReport Build(MemoryAgentView view, string sysfsRoot, IEnumerable<BlockOutcome>? applied = null)
+    {
+        var snapshot = view.Snapshot;
+        return new ModelReport
+        {
+            SysfsRoot = sysfsRoot,
+            BlockSize = snapshot.BlockSize,
+            AutoOnlineBlocks = snapshot.Settings.AutoOnlineBlocks,
+            HotplugParameters = snapshot.Settings.Parameters,
+            Policy = OnlinePolicyNames.Format(view.Policy.Kind),
+            AutoMovableRatio = view.Policy.Kind == OnlinePolicyKind.AutoMovable ? view.Policy.AutoMovableRatioPercent : null,
+            Blocks = Summarize(snapshot),
+            Dimms = snapshot.Dimms.Select(d => Dimm(snapshot, d, view.Readiness.GetValueOrDefault(d.Id) ?? ReadinessEvaluator.Evaluate(snapshot, d))).ToList(),
+            Problems = snapshot.Problems.Select(p => new ProblemReport(p.Subject, p.Message)).ToList(),
+            Applied = applied?.Select(Outcome).ToList(),
+        };
+    }
+
+    public static BlockOutcomeReport Outcome(BlockOutcome outcome) => new()
+    {
+        Block = outcome.BlockName,
+        Action = outcome.Action,
+        Ok = outcome.Succeeded,
+        Message = outcome.Message,
+        Errno = outcome.Errno?.ToString(),
+        TimedOut = outcome.TimedOut,
+    };
+
+    public static string Format(ReadinessState state) => state switch
+    {
+        ReadinessState.Ready => "ready",
+        ReadinessState.NotReady => "not-ready",
+        ReadinessState.Busy => "busy",
+        ReadinessState.BootMemory => "boot-memory",
+        _ => "unknown",
+    };
+
+    private static BlockSummary Summarize(MemorySnapshot snapshot)
+    {
+        int online = 0, offline = 0, going = 0, unknown = 0;
+        long movable = 0, kernel = 0, offlineBytes = 0;
+        var zones = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var block in snapshot.Blocks)
+        {
+            switch (block.State)
+            {
+                case BlockState.Online:
+                    online++;
+                    var zone = block.Zone ?? "unknown";
+                    zones[zone] = zones.GetValueOrDefault(zone) + 1;
+                    if (zone == ZoneNames.Movable)
+                    {
+                        movable += snapshot.BlockSize;
+                    }
+                    else
+                    {
+                        kernel += snapshot.BlockSize;
+                    }
+
+                    break;
+                case BlockState.Offline:
+                    offline++;
+                    offlineBytes += snapshot.BlockSize;
+                    break;
+                case BlockState.GoingOffline:
+                    going++;
+                    break;
+                default:
+                    unknown++;
+                    break;
+            }
+        }
+
+        return new BlockSummary
+        {
+            Total = snapshot.Blocks.Count,
+            Online = online,
+            Offline = offline,
+            GoingOffline = going,
+            Unknown = unknown,
+            MovableBytes = movable,
+            KernelBytes = kernel,
+            OfflineBytes = offlineBytes,
+            Zones = zones,
+        };
+    }
+
+    private static DimmReport Dimm(MemorySnapshot snapshot, Dimm dimm, DimmReadiness readiness)
+    {
+        var blocks = snapshot.BlocksOf(dimm).ToList();
+        var states = blocks.Select(b => b.State).Distinct().ToList();
+        var state = states switch
+        {
+            [BlockState.Online] => "online",
+            [BlockState.Offline] => "offline",
+            [BlockState.GoingOffline] => "going-offline",
+            [] or [BlockState.Unknown] => "unknown",
+            _ => "mixed",
+        };
+        return new DimmReport
+        {
+            Id = dimm.Id,
+            Kind = dimm.Kind.ToString().ToLowerInvariant(),
+            Slot = dimm.Slot,
+            AcpiDevice = dimm.AcpiDevice,
+            Start = dimm.StartAddress,
+            Size = dimm.SizeBytes,
+            Node = dimm.Node,
+            Blocks = blocks.ConvertAll(b => b.Name),
+            State = state,
+            Zones = blocks.Where(b => b.Zone is not null).Select(b => b.Zone!).Distinct().ToList(),
+            PresentAtBoot = dimm.PresentAtBoot,
+            Removable = dimm.IsRemovable,
+            Readiness = Format(readiness.State),
+            Reason = readiness.Reason,
+        };
+    }
+}

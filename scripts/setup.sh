@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what building and testing GuestAgent needs on a fresh Debian 12 machine with the .NET 10 SDK, and restores
+# the NuGet packages (versions pinned in Directory.Packages.props). Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in coreutils; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+dotnet restore GuestAgent.sln --nologo -v quiet

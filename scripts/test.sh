@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of GuestAgent. Installs what the tests need first, so a fresh machine of this kind can run it.
+# Prints each suite's figures and a closing line "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+bash scripts/setup.sh
+
+dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
+
+results="$repo/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+status=0
+dotnet test GuestAgent.sln -c Release --no-build --nologo \
+  --logger "trx" --results-directory "$results" 2>&1 | tee "$results/console.log" || status=$?
+
+# One closing line over every suite, from the runner's own summaries.
+python3 - "$results/console.log" <<'PY'
+import re, sys
+passed = failed = skipped = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    m = re.search(r"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+)", line)
+    if m:
+        failed += int(m.group(1)); passed += int(m.group(2)); skipped += int(m.group(3))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using GuestAgent.Memory.Sysfs;
+using GuestAgent.Memory.Writing;
+using Mono.Unix.Native;
+
+namespace GuestAgent.TestSupport;
+
+/// <summary>
+/// Writes a <see cref="FakeSysfsTree"/> the way the kernel answers writes to <c>memoryN/state</c>: onlining an online
+/// block or into a zone not in <c>valid_zones</c> is EINVAL, offlining a block that spans zones is EINVAL, a missing
+/// block is ENOENT; and tests can script failures (EBUSY, EPERM, …) or delays per block and word.
+/// </summary>
+public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree) : IBlockStateWriter
+{
+    private readonly ConcurrentDictionary<(int Block, BlockStateRequest Request), Errno> _failures = new();
+    private readonly ConcurrentDictionary<(int Block, BlockStateRequest Request), TimeSpan> _delays = new();
+
+    /// <summary>Every write, in order: (block, word, succeeded).</summary>
+    public ConcurrentQueue<(int Block, string Word, bool Succeeded)> Writes { get; } = new();
+
+    /// <summary>Makes writes of <paramref name="request"/> to <paramref name="blockId"/> fail with <paramref name="errno"/>.</summary>
+    public void FailWith(int blockId, BlockStateRequest request, Errno errno) => _failures[(blockId, request)] = errno;
+
+    public void Heal(int blockId, BlockStateRequest request) => _failures.TryRemove((blockId, request), out _);
+
+    /// <summary>Makes the write take this long (cancellable, like a kernel migration stopped by a signal).</summary>
+    public void DelayBy(int blockId, BlockStateRequest request, TimeSpan delay) => _delays[(blockId, request)] = delay;
+
+    public async Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken)
+    {
+        if (_delays.TryGetValue((blockId, request), out var delay))
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (timeLimit != Timeout.InfiniteTimeSpan)
+            {
+                limit.CancelAfter(timeLimit);
+            }
+
+            try
+            {
+                await Task.Delay(delay, limit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Writes.Enqueue((blockId, BlockStateWords.Format(request), false));
+                return BlockWriteResult.Timeout(timeLimit);
+            }
+        }
+
+        var result = Apply(blockId, request);
+        Writes.Enqueue((blockId, BlockStateWords.Format(request), result.Succeeded));
+        return result;
+    }
+
+    private BlockWriteResult Apply(int blockId, BlockStateRequest request)
+    {
+        var word = BlockStateWords.Format(request);
+        if (_failures.TryGetValue((blockId, request), out var scripted))
+        {
+            return BlockWriteResult.Failed(scripted, $"writing '{word}' to {MemoryBlockName.Format(blockId)}: {ErrnoText.Describe(scripted)}");
+        }
+
+        if (!Directory.Exists(tree.Root.BlockDirectory(blockId)))
+        {
+            return BlockWriteResult.Failed(Errno.ENOENT, $"{MemoryBlockName.Format(blockId)}: {ErrnoText.Describe(Errno.ENOENT)}");
+        }
+
+        var state = tree.ReadState(blockId);
+        var zones = tree.ReadZones(blockId).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var invalid = BlockWriteResult.Failed(Errno.EINVAL, $"writing '{word}' to {MemoryBlockName.Format(blockId)}: {ErrnoText.Describe(Errno.EINVAL)}");
+        switch (request)
+        {
+            case BlockStateRequest.Offline:
+                if (state != "online" || zones is ["none"])
+                {
+                    return invalid;
+                }
+
+                tree.SetBlock(blockId, "offline", "Normal Movable");
+                return BlockWriteResult.Ok;
+            default:
+                if (state != "online" && request switch
+                    {
+                        BlockStateRequest.OnlineMovable => zones.Contains("Movable"),
+                        BlockStateRequest.OnlineKernel => zones.Any(z => z != "Movable"),
+                        _ => zones.Length > 0,
+                    })
+                {
+                    tree.SetBlock(blockId, "online", request switch
+                    {
+                        BlockStateRequest.OnlineMovable => "Movable",
+                        BlockStateRequest.OnlineKernel => zones.First(z => z != "Movable"),
+                        _ => zones[0],
+                    });
+                    return BlockWriteResult.Ok;
+                }
+
+                return invalid;
+        }
+    }
+}
