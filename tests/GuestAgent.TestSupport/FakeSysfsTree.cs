@@ -152,14 +152,22 @@ public sealed class FakeSysfsTree : IDisposable
         }
     }
 
+    /// <summary>Changes a block as the kernel would; each file is replaced whole, so a concurrent reader never sees it half written.</summary>
     public void SetBlock(int id, string state, string zones)
     {
-        File.WriteAllText(Root.BlockAttribute(id, "state"), state + "\n");
-        File.WriteAllText(Root.BlockAttribute(id, "valid_zones"), zones + "\n");
+        WriteWhole(Root.BlockAttribute(id, "valid_zones"), zones + "\n");
+        WriteWhole(Root.BlockAttribute(id, "state"), state + "\n");
         if (File.Exists(Root.BlockAttribute(id, "online")))
         {
-            File.WriteAllText(Root.BlockAttribute(id, "online"), (state == "online" ? "1" : "0") + "\n");
+            WriteWhole(Root.BlockAttribute(id, "online"), (state == "online" ? "1" : "0") + "\n");
         }
+    }
+
+    private static void WriteWhole(string path, string text)
+    {
+        var temporary = path + ".new";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
     }
 
     public string ReadState(int id) => File.ReadAllText(Root.BlockAttribute(id, "state")).Trim();

@@ -90,8 +90,15 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") 
         }
 
         var stderr = child.StandardError.ReadToEndAsync(CancellationToken.None);
-        await child.StandardInput.WriteAsync(word).ConfigureAwait(false);
-        child.StandardInput.Close();
+        try
+        {
+            await child.StandardInput.WriteAsync(word).ConfigureAwait(false);
+            child.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The child exited before reading (it could not open the attribute): its exit code and message say why.
+        }
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeLimit);
