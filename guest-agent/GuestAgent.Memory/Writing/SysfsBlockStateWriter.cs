@@ -22,10 +22,10 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") 
             : Task.Run(() => WriteInProcess(path, word), cancellationToken);
     }
 
-    /// <summary>One open and one write, so the kernel's errno reaches the caller unchanged.</summary>
+    /// <summary>One open (truncating, as a shell redirection does; sysfs ignores it) and one write, so the kernel's errno reaches the caller unchanged.</summary>
     internal static BlockWriteResult WriteInProcess(string path, string word)
     {
-        var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC);
+        var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
             var openErrno = Stdlib.GetLastError();
@@ -71,7 +71,7 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") 
     {
         var start = new ProcessStartInfo(ddPath)
         {
-            ArgumentList = { "of=" + path, "conv=nocreat,notrunc", "status=none" },
+            ArgumentList = { "of=" + path, "conv=nocreat", "status=none" },
             RedirectStandardInput = true,
             RedirectStandardError = true,
             RedirectStandardOutput = true,

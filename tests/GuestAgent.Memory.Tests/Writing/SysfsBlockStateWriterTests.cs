@@ -22,7 +22,7 @@ public class SysfsBlockStateWriterTests
         var result = await new SysfsBlockStateWriter(tree.Root).WriteAsync(32, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded);
-        Assert.StartsWith("online_movable", File.ReadAllText(tree.Root.BlockAttribute(32, "state")));
+        Assert.Equal("online_movable", File.ReadAllText(tree.Root.BlockAttribute(32, "state")));
     }
 
     [Fact]
