@@ -118,7 +118,7 @@ public sealed class FakeSysfsTree : IDisposable
         var name = "PNP0C80:" + slot.ToString("x2", CultureInfo.InvariantCulture);
         var realDir = Path.Combine(RootPath, "devices", "LNXSYSTM:00", "LNXSYBUS:00", "PNP0A06:00", name);
         Directory.CreateDirectory(realDir);
-        File.WriteAllText(Path.Combine(realDir, "uid"), slot.ToString(CultureInfo.InvariantCulture) + "\n");
+        File.WriteAllText(Path.Combine(realDir, "uid"), "0x" + slot.ToString("X2", CultureInfo.InvariantCulture) + "\n"); // as QEMU gives it
         File.WriteAllText(Path.Combine(realDir, "status"), status.ToString(CultureInfo.InvariantCulture) + "\n");
         for (var i = 0; i < blockIds.Length; i++)
         {

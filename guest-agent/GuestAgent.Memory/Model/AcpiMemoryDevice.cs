@@ -6,7 +6,7 @@ public sealed record AcpiMemoryDevice
     /// <summary>The device name, e.g. <c>PNP0C80:00</c>.</summary>
     public required string Name { get; init; }
 
-    /// <summary><c>uid</c>: QEMU sets it to the DIMM slot number. Null if missing or not a number.</summary>
+    /// <summary><c>uid</c>: QEMU sets it to the DIMM slot number (as <c>0x01</c>). Null if missing or not a number.</summary>
     public int? Slot { get; init; }
 
     public string? UidText { get; init; }

@@ -329,7 +329,7 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
                 {
                     Name = name,
                     UidText = uid,
-                    Slot = SysfsValueParser.ParseDecimal(uid),
+                    Slot = SysfsValueParser.ParseAcpiUid(uid),
                     Status = SysfsValueParser.ParseDecimal(LibcFile.TryReadTextAt(fd, "status", out _)),
                     BlockIds = blockIds,
                 };

@@ -26,6 +26,18 @@ public static class SysfsValueParser
             : null;
     }
 
+    /// <summary>
+    /// An ACPI <c>uid</c>: QEMU's memory devices give it as a hex string (<c>0x01</c>, <c>0x0A</c>); other firmware as a
+    /// decimal number. Null for anything else.
+    /// </summary>
+    public static int? ParseAcpiUid(string? text)
+    {
+        var span = text.AsSpan().Trim();
+        return span.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ParseHex(text) is { } hex and <= int.MaxValue ? (int)hex : null
+            : ParseDecimal(text) is { } value and >= 0 ? value : null;
+    }
+
     public static int? ParseDecimal(string? text)
     {
         var span = text.AsSpan().Trim();

@@ -47,6 +47,19 @@ public class SysfsValueParserTests
     public void ParsesBooleans(string text, bool? expected) => Assert.Equal(expected, SysfsValueParser.ParseBool(text));
 
     [Theory]
+    [InlineData("0x01\n", 1)]
+    [InlineData("0x0A", 10)]
+    [InlineData("7", 7)]
+    public void ParsesAcpiUidsAsQemuAndOtherFirmwareGiveThem(string text, int expected) => Assert.Equal(expected, SysfsValueParser.ParseAcpiUid(text));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("0xZZ")]
+    [InlineData("-3")]
+    [InlineData("slot")]
+    public void BadAcpiUidsAreNull(string text) => Assert.Null(SysfsValueParser.ParseAcpiUid(text));
+
+    [Theory]
     [InlineData("memory32", 32)]
     [InlineData("/sys/devices/system/memory/memory7", 7)]
     [InlineData("../../../../system/memory/memory0", 0)]

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using GuestAgent.TestSupport;
+
+namespace GuestAgent.Vm.Tests;
+
+/// <summary>
+/// A small guest under QEMU/TCG: Debian's kernel, 1 GiB, <c>slots=8,maxmem=4G</c>, one vCPU, no network; the host's root
+/// shared read-only over 9p (the guest runs the built agent from the repository), a writable shared folder, a QMP
+/// socket, the agent's virtio-serial port as a socket, and the control shell. The test ends only the QEMU it started.
+/// </summary>
+public sealed class TestVm : IAsyncDisposable
+{
+    public const string AgentPortName = "org.guestagent.memory.0";
+
+    private readonly Process _qemu;
+    private readonly TemporaryDirectory _dir;
+
+    private TestVm(Process qemu, TemporaryDirectory dir, GuestShell shell, TimeSpan bootTime)
+    {
+        _qemu = qemu;
+        _dir = dir;
+        Shell = shell;
+        BootTime = bootTime;
+    }
+
+    public GuestShell Shell { get; }
+
+    public TimeSpan BootTime { get; }
+
+    public string QmpSocket => Path.Combine(_dir.Path, "qmp.sock");
+
+    public string AgentSocket => Path.Combine(_dir.Path, "agent.sock");
+
+    public string SharedDirectory => Path.Combine(_dir.Path, "shared");
+
+    public string ConsoleLog => File.Exists(Path.Combine(_dir.Path, "console.log")) ? File.ReadAllText(Path.Combine(_dir.Path, "console.log")) : "";
+
+    public static async Task<TestVm> StartAsync(string extraKernelArguments = "")
+    {
+        var image = VmImage.Directory();
+        var dir = new TemporaryDirectory();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "shared"));
+        string P(string name) => Path.Combine(dir.Path, name);
+        var start = new ProcessStartInfo("qemu-system-x86_64") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            "-machine", "pc,accel=tcg", "-cpu", "max", "-smp", "1", "-m", "1G,slots=8,maxmem=4G",
+            "-kernel", Path.Combine(image, "vmlinux"), "-initrd", Path.Combine(image, "initrd.img"),
+            "-append", ("console=ttyS0 panic=-1 quiet " + extraKernelArguments).Trim(),
+            "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+            "-serial", "file:" + P("console.log"),
+            "-chardev", $"socket,id=control,path={P("control.sock")},server=on,wait=off", "-serial", "chardev:control",
+            "-qmp", $"unix:{P("qmp.sock")},server=on,wait=off",
+            "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
+            "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
+            "-fsdev", $"local,id=shared,path={P("shared")},security_model=none",
+            "-device", "virtio-9p-pci,fsdev=shared,mount_tag=shared",
+            "-device", "virtio-serial-pci,id=vser0",
+            "-chardev", $"socket,id=agent,path={P("agent.sock")},server=on,wait=off",
+            "-device", $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName}",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var watch = Stopwatch.StartNew();
+        var qemu = Process.Start(start) ?? throw new InvalidOperationException("cannot start qemu-system-x86_64");
+        qemu.OutputDataReceived += (_, _) => { };
+        qemu.ErrorDataReceived += (_, _) => { };
+        qemu.BeginOutputReadLine();
+        qemu.BeginErrorReadLine();
+        try
+        {
+            await Eventually.TrueAsync(() => File.Exists(P("control.sock")) || qemu.HasExited, "QEMU's control socket", TimeSpan.FromSeconds(30));
+            if (qemu.HasExited)
+            {
+                throw new InvalidOperationException($"QEMU exited with {qemu.ExitCode}");
+            }
+
+            var shell = await GuestShell.ConnectAsync(P("control.sock"), TimeSpan.FromSeconds(180), () => File.Exists(P("console.log")) ? File.ReadAllText(P("console.log")) : "");
+            return new TestVm(qemu, dir, shell, watch.Elapsed);
+        }
+        catch
+        {
+            qemu.Kill();
+            qemu.Dispose();
+            dir.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the agent in the guest in the background, logging to /tmp/agent.log; waits until it has scanned.</summary>
+    public async Task StartAgentAsync(string arguments = "")
+    {
+        await Shell.CheckAsync($"(nohup dotnet {VmImage.AgentDll()} run {arguments} > /tmp/agent.log 2>&1 & echo $! > /tmp/agent.pid)");
+        await WaitInGuestAsync("grep -q 'Memory agent starting' /tmp/agent.log", "the agent to start", TimeSpan.FromSeconds(120));
+    }
+
+    public async Task StopAgentAsync()
+    {
+        await Shell.RunAsync("kill $(cat /tmp/agent.pid) 2>/dev/null; for i in $(seq 50); do kill -0 $(cat /tmp/agent.pid) 2>/dev/null || exit 0; sleep 0.2; done; exit 1");
+    }
+
+    /// <summary>Polls a guest shell condition (exit code 0) until true.</summary>
+    public async Task WaitInGuestAsync(string condition, string what, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        while ((await Shell.RunAsync(condition)).Code != 0)
+        {
+            if (watch.Elapsed > limit)
+            {
+                var log = (await Shell.RunAsync("cat /tmp/agent.log")).Output;
+                throw new TimeoutException($"not true after {limit.TotalSeconds} s in the guest: {what}\nagent log:\n{log}");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Shell.DisposeAsync();
+        if (!_qemu.HasExited)
+        {
+            _qemu.Kill();
+            await _qemu.WaitForExitAsync();
+        }
+
+        _qemu.Dispose();
+        _dir.Dispose();
+    }
+}
