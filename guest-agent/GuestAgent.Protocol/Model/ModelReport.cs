@@ -31,6 +31,9 @@ public sealed record ModelReport
 
     public IReadOnlyList<ProblemReport> Problems { get; init; } = [];
 
+    /// <summary>The last write to each block that failed and has not been followed by a success (the daemon's memory).</summary>
+    public IReadOnlyList<BlockOutcomeReport> Failures { get; init; } = [];
+
     /// <summary>With <c>scan --apply</c>: what was written and what the kernel answered.</summary>
     public IReadOnlyList<BlockOutcomeReport>? Applied { get; init; }
 }

@@ -24,6 +24,7 @@ public static class ModelReportBuilder
             Blocks = Summarize(snapshot),
             Dimms = snapshot.Dimms.Select(d => Dimm(snapshot, d, view.Readiness.GetValueOrDefault(d.Id) ?? ReadinessEvaluator.Evaluate(snapshot, d))).ToList(),
             Problems = snapshot.Problems.Select(p => new ProblemReport(p.Subject, p.Message)).ToList(),
+            Failures = view.LastOutcomes.Values.Where(o => !o.Succeeded).OrderBy(o => o.BlockId).Select(Outcome).ToList(),
             Applied = applied?.Select(Outcome).ToList(),
         };
     }

@@ -61,6 +61,15 @@ public static class ModelTextFormatter
             }
         }
 
+        if (report.Failures.Count > 0)
+        {
+            text.AppendLine().AppendLine("Failed writes:");
+            foreach (var f in report.Failures)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {f.Block}: {f.Action}: {f.Message}");
+            }
+        }
+
         if (report.Problems.Count > 0)
         {
             text.AppendLine().AppendLine("Problems:");
