@@ -5,5 +5,8 @@ var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable an
 {
     ScanCommand.Create(),
     RunCommand.Create(),
+    StatusCommand.Create(),
+    UnplugCommands.PrepareUnplug(),
+    UnplugCommands.CancelUnplug(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -39,6 +39,20 @@ public sealed class GuestVmFixture : IAsyncLifetime
             TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>Runs a test body; if it fails, the guest agent's log is added to the failure.</summary>
+    public async Task WithGuestLogAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.IAssertionException)
+        {
+            var log = (await Vm.Shell.RunAsync("cat /tmp/agent.log")).Output;
+            throw new InvalidOperationException($"{e.Message}\n--- guest agent log ---\n{log}", e);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_qmp is not null)

@@ -60,6 +60,27 @@ public sealed class QmpTestClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for an event (already received or still to come) matching <paramref name="match"/>.</summary>
+    public async Task<JsonObject> WaitForEventAsync(string name, Func<JsonObject, bool> match, TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        while (true)
+        {
+            var queued = Events.FirstOrDefault(e => e["event"]!.GetValue<string>() == name && match(e));
+            if (queued is not null)
+            {
+                return queued;
+            }
+
+            var line = await _reader.ReadLineAsync(timeout.Token) ?? throw new IOException("QMP closed");
+            var message = JsonNode.Parse(line)!.AsObject();
+            if (message.ContainsKey("event"))
+            {
+                Events.Enqueue(message);
+            }
+        }
+    }
+
     /// <summary>object-add of a RAM backend and device_add of a pc-dimm using it.</summary>
     public async Task PlugDimmAsync(string id, long sizeBytes)
     {

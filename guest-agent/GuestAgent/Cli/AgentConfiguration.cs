@@ -27,6 +27,23 @@ public static class AgentConfiguration
         return builder.Build();
     }
 
+    /// <summary>Binds and validates the <c>Channels</c> section; throws with every problem named.</summary>
+    public static Channels.ChannelOptions BindChannelOptions(IConfiguration configuration)
+    {
+        var options = new Channels.ChannelOptions();
+        try
+        {
+            configuration.GetSection(Channels.ChannelOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException([e.InnerException?.Message ?? e.Message]);
+        }
+
+        var errors = options.Validate();
+        return errors.Count == 0 ? options : throw new ConfigurationException(errors);
+    }
+
     /// <summary>Binds and validates the <c>Memory</c> section; throws with every problem named.</summary>
     public static MemoryAgentOptions BindMemoryOptions(IConfiguration configuration)
     {

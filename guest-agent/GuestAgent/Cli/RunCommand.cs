@@ -18,14 +18,20 @@ public static class RunCommand
         var sysfsRoot = new Option<string?>("--sysfs-root") { Description = "Where sysfs is mounted (overrides Memory:SysfsRoot)" };
         var policy = new Option<string?>("--policy") { Description = "Onlining policy (overrides Memory:Policy)" };
         var runtimeDir = new Option<string?>("--runtime-dir") { Description = "Runtime directory (overrides Memory:RuntimeDirectory)" };
+        var listen = new Option<string?>("--listen") { Description = "Also serve the protocol on this unix socket (overrides Channels:ListenSocket)" };
+        var control = new Option<string?>("--control-socket") { Description = "The control socket; empty turns it off (overrides Channels:ControlSocket)" };
+        var port = new Option<string?>("--port") { Description = "The virtio-serial port name; empty turns it off (overrides Channels:VirtioPortName)" };
         var verbose = new Option<bool>("--verbose") { Description = "Log at debug level" };
-        var command = new Command("run", "Run the agent: online new memory per policy and keep the model current") { config, sysfsRoot, policy, runtimeDir, verbose };
+        var command = new Command("run", "Run the agent: online new memory per policy and keep the model current") { config, sysfsRoot, policy, runtimeDir, listen, control, port, verbose };
         command.SetAction(async (result, cancellationToken) =>
         {
             var overrides = new Dictionary<string, string?>();
             AddOverride(overrides, "Memory:SysfsRoot", result.GetValue(sysfsRoot));
             AddOverride(overrides, "Memory:Policy", result.GetValue(policy));
             AddOverride(overrides, "Memory:RuntimeDirectory", result.GetValue(runtimeDir));
+            AddOverride(overrides, "Channels:ListenSocket", result.GetValue(listen));
+            AddOverride(overrides, "Channels:ControlSocket", result.GetValue(control));
+            AddOverride(overrides, "Channels:VirtioPortName", result.GetValue(port));
             return await RunAsync(result.GetValue(config), overrides, result.GetValue(verbose), cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -35,7 +41,7 @@ public static class RunCommand
     {
         if (value is not null)
         {
-            overrides[key] = key.EndsWith("Root", StringComparison.Ordinal) || key.EndsWith("Directory", StringComparison.Ordinal)
+            overrides[key] = value.Length > 0 && (key.EndsWith("Root", StringComparison.Ordinal) || key.EndsWith("Directory", StringComparison.Ordinal) || key.EndsWith("Socket", StringComparison.Ordinal))
                 ? Path.GetFullPath(value)
                 : value;
         }
@@ -48,10 +54,12 @@ public static class RunCommand
         {
             var configuration = AgentConfiguration.Build(configFile, overrides);
             var options = AgentConfiguration.BindMemoryOptions(configuration);
+            var channels = AgentConfiguration.BindChannelOptions(configuration);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(Log.Logger, dispose: false);
             builder.Services.AddMemoryAgent(options);
+            builder.Services.AddAgentChannels(channels, options);
             using var host = builder.Build();
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;

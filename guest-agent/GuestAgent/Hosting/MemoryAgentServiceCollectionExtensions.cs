@@ -1,3 +1,4 @@
+using GuestAgent.Channels;
 using GuestAgent.Memory.Agent;
 using GuestAgent.Memory.Uevents;
 using GuestAgent.Memory.Writing;
@@ -21,6 +22,33 @@ public static class MemoryAgentServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<Func<IUeventSource>>(_ => () => NetlinkUeventSource.Open());
         services.AddHostedService<MemoryAgentService>();
+        return services;
+    }
+
+    /// <summary>The protocol on the virtio-serial port, the control socket and the optional development socket.</summary>
+    public static IServiceCollection AddAgentChannels(this IServiceCollection services, ChannelOptions channels, MemoryAgentOptions memory)
+    {
+        services.AddSingleton(channels);
+        services.AddSingleton(sp => new CommandDispatcher(sp.GetRequiredService<MemoryAgent>(), memory, sp.GetRequiredService<TimeProvider>()));
+        if (channels.VirtioPortName.Length > 0)
+        {
+            services.AddSingleton<Func<IChannelListener>>(sp => () => new VirtioSerialListener(memory.ToSysfsRoot(), channels, sp.GetRequiredService<ILogger<VirtioSerialListener>>()));
+        }
+
+        var control = channels.ControlSocket ?? Path.Combine(memory.RuntimeDirectory, ChannelOptions.ControlSocketFileName);
+        if (control.Length > 0)
+        {
+            ChannelOptions.TryParseMode(channels.ControlSocketMode, out var mode);
+            services.AddSingleton<Func<IChannelListener>>(_ => () => UnixSocketListener.Bind(control, mode, "control socket"));
+        }
+
+        if (channels.ListenSocket.Length > 0)
+        {
+            services.AddSingleton<Func<IChannelListener>>(_ => () => UnixSocketListener.Bind(channels.ListenSocket, 0x180 /* 0600 */, "socket " + channels.ListenSocket));
+        }
+
+        services.AddSingleton<ChannelService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChannelService>());
         return services;
     }
 }

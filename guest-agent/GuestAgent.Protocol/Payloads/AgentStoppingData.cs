@@ -1,0 +1,6 @@
+namespace GuestAgent.Protocol.Payloads;
+
+public sealed record AgentStoppingData
+{
+    public required string Reason { get; init; }
+}

@@ -1,0 +1,6 @@
+namespace GuestAgent.Protocol.Payloads;
+
+public sealed record SyncReturn
+{
+    public required long Id { get; init; }
+}

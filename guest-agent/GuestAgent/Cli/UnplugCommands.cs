@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using GuestAgent.Protocol;
+using GuestAgent.Protocol.Messages;
+
+namespace GuestAgent.Cli;
+
+/// <summary><c>guest-agent prepare-unplug SLOT</c> and <c>guest-agent cancel-unplug SLOT</c>, for admins.</summary>
+public static class UnplugCommands
+{
+    public static Command PrepareUnplug() => Create(
+        CommandNames.PrepareUnplug,
+        "Offline every block of the DIMM in SLOT ahead of unplug (rolled back if any block fails)");
+
+    public static Command CancelUnplug() => Create(
+        CommandNames.CancelUnplug,
+        "Online the DIMM in SLOT again (stops a prepare in progress)");
+
+    private static Command Create(string name, string description)
+    {
+        var socket = ControlSocketClient.SocketOption();
+        var slot = new Argument<int>("SLOT") { Description = "The DIMM's slot (as QEMU and `guest-agent status` show it)" };
+        var command = new Command(name, description) { slot, socket };
+        command.SetAction((result, cancellationToken) => ControlSocketClient.RunAsync(
+            result.GetValue(socket)!,
+            async client =>
+            {
+                var reply = await client.ExecuteAsync(name, new JsonObject { ["slot"] = result.GetValue(slot) }, ProtocolJsonContext.Default.OperationReturn, cancellationToken)
+                    .ConfigureAwait(false);
+                Console.Out.WriteLine($"{reply.Dimm}: {reply.Message} (readiness: {reply.Readiness ?? "?"})");
+                foreach (var block in reply.Blocks)
+                {
+                    Console.Out.WriteLine($"  {block.Block}: {block.Action}: {(block.Ok ? "ok" : "FAILED")}: {block.Message}");
+                }
+
+                return ExitCodes.Ok;
+            },
+            cancellationToken));
+        return command;
+    }
+}
