@@ -21,14 +21,7 @@ public sealed class VirtioSerialTests(GuestVmFixture vm)
     private static async Task<JsonObject> NextEventAsync(ProtocolClient client, string name, TimeSpan limit)
     {
         using var timeout = new CancellationTokenSource(limit);
-        while (true)
-        {
-            var e = await client.Events.ReadAsync(timeout.Token);
-            if (e["event"]!.GetValue<string>() == name)
-            {
-                return e;
-            }
-        }
+        return await client.WaitForEventAsync(name, timeout.Token);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public sealed class MemoryAgent
     private readonly Channel<string> _triggers = Channel.CreateBounded<string>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
+    private readonly TaskCompletionSource _modelReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, BusyOperation> _busy = new(StringComparer.Ordinal);
     private readonly HashSet<int> _busyBlocks = [];
     private readonly HashSet<int> _heldOffline = [];
@@ -55,6 +56,9 @@ public sealed class MemoryAgent
         _preparer = new UnplugPreparer(writer, _time, logger);
         _bootInventory = new BootInventory(options.RuntimeDirectory, logger);
     }
+
+    /// <summary>Completes when the first reconcile has built the model: serve nobody an empty model before that.</summary>
+    public Task ModelReady => _modelReady.Task;
 
     /// <summary>Raised after each change, outside any lock, in order.</summary>
     public event Action<AgentEvent>? Changed;
@@ -137,6 +141,7 @@ public sealed class MemoryAgent
             }
 
             Publish(snapshot);
+            _modelReady.TrySetResult();
             ScheduleRecheckIfUnmapped(snapshot);
             return View;
         }

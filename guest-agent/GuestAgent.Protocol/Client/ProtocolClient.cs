@@ -78,6 +78,19 @@ public sealed class ProtocolClient : IAsyncDisposable
         return await ExecuteAsync(CommandNames.Hello, arguments, ProtocolJsonContext.Default.HelloReturn, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Reads events until one named <paramref name="name"/> arrives (the others are skipped).</summary>
+    public async Task<JsonObject> WaitForEventAsync(string name, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var e = await _events.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            if (e["event"]?.GetValue<string>() == name)
+            {
+                return e;
+            }
+        }
+    }
+
     /// <summary>Sends a request and reads its return as <typeparamref name="T"/>.</summary>
     public async Task<T> ExecuteAsync<T>(string command, JsonObject? arguments, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {

@@ -28,16 +28,7 @@ public static class AgentEventMessages
             time),
         AgentEventKind.PrepareUnplugFinished or AgentEventKind.CancelUnplugFinished => ProtocolMessages.Event(
             e.Kind == AgentEventKind.PrepareUnplugFinished ? EventNames.PrepareUnplugFinished : EventNames.CancelUnplugFinished,
-            new OperationReturn
-            {
-                Dimm = e.Operation!.DimmId,
-                Operation = e.Operation.Operation,
-                Ok = e.Operation.Succeeded,
-                Message = e.Operation.Message,
-                RolledBack = e.Operation.RolledBack,
-                Blocks = e.Operation.Blocks.Select(ModelReportBuilder.Outcome).ToList(),
-                Readiness = view.Readiness.TryGetValue(e.Operation.DimmId, out var r) ? ModelReportBuilder.Format(r.State) : null,
-            },
+            ModelReportBuilder.Operation(e.Operation!, view),
             ProtocolJsonContext.Default.OperationReturn,
             time),
         AgentEventKind.PolicyChanged => ProtocolMessages.Event(

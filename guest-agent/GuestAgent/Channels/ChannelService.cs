@@ -37,6 +37,15 @@ public sealed class ChannelService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await agent.ModelReady.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         var running = new List<Task>();
         foreach (var create in listeners)
         {

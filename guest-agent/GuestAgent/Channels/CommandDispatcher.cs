@@ -155,16 +155,7 @@ public sealed class CommandDispatcher(MemoryAgent agent, MemoryAgentOptions opti
     private byte[] Operation(DimmOperationResult result, ProtocolRequest request)
     {
         var failed = result.Blocks.FirstOrDefault(b => !b.Succeeded && b.Errno is not null);
-        var reply = new OperationReturn
-        {
-            Dimm = result.DimmId,
-            Operation = result.Operation,
-            Ok = result.Succeeded,
-            Message = result.Message,
-            RolledBack = result.RolledBack,
-            Blocks = result.Blocks.Select(ModelReportBuilder.Outcome).ToList(),
-            Readiness = agent.View.Readiness.TryGetValue(result.DimmId, out var readiness) ? ModelReportBuilder.Format(readiness.State) : null,
-        };
+        var reply = ModelReportBuilder.Operation(result, agent.View);
         return result.Succeeded
             ? Reply(reply, ProtocolJsonContext.Default.OperationReturn, request)
             : ProtocolMessages.Error(new ProtocolError(ErrorClasses.OperationFailed, result.Message, failed?.Errno?.ToString() ?? (result.Blocks.Any(b => b.TimedOut) ? "ETIMEDOUT" : null)), request.Id);

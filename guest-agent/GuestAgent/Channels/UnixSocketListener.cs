@@ -36,24 +36,29 @@ public sealed class UnixSocketListener : IChannelListener
             File.Delete(path);
         }
 
+        // Bound and listening under a temporary name, then renamed into place: a client never finds the path before
+        // it accepts connections, and never with looser permissions than asked.
+        var temporary = path + ".new";
+        File.Delete(temporary);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        var oldMask = Syscall.umask(FilePermissions.S_IRWXG | FilePermissions.S_IRWXO); // no window where others can connect
+        var oldMask = Syscall.umask(FilePermissions.S_IRWXG | FilePermissions.S_IRWXO);
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Bind(new UnixDomainSocketEndPoint(temporary));
         }
         finally
         {
             Syscall.umask(oldMask);
         }
 
-        if (Syscall.chmod(path, (FilePermissions)mode) != 0)
+        if (Syscall.chmod(temporary, (FilePermissions)mode) != 0)
         {
             socket.Dispose();
-            throw new IOException($"cannot set the permissions of {path}: {Stdlib.GetLastError()}");
+            throw new IOException($"cannot set the permissions of {temporary}: {Stdlib.GetLastError()}");
         }
 
         socket.Listen(16);
+        File.Move(temporary, path, overwrite: true);
         return new UnixSocketListener(socket, path, name);
     }
 

@@ -4,6 +4,7 @@ using GuestAgent.Memory.Operations;
 using GuestAgent.Memory.Policy;
 using GuestAgent.Memory.Readiness;
 using GuestAgent.Protocol.Model;
+using GuestAgent.Protocol.Payloads;
 
 namespace GuestAgent.Reporting;
 
@@ -28,6 +29,18 @@ public static class ModelReportBuilder
             Applied = applied?.Select(Outcome).ToList(),
         };
     }
+
+    /// <summary>The protocol's view of a finished prepare/cancel, with the DIMM's readiness now.</summary>
+    public static OperationReturn Operation(DimmOperationResult result, MemoryAgentView view) => new()
+    {
+        Dimm = result.DimmId,
+        Operation = result.Operation,
+        Ok = result.Succeeded,
+        Message = result.Message,
+        RolledBack = result.RolledBack,
+        Blocks = result.Blocks.Select(Outcome).ToList(),
+        Readiness = view.Readiness.TryGetValue(result.DimmId, out var readiness) ? Format(readiness.State) : null,
+    };
 
     public static BlockOutcomeReport Outcome(BlockOutcome outcome) => new()
     {

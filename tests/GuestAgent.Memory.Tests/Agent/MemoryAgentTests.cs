@@ -181,6 +181,18 @@ public class MemoryAgentTests
     }
 
     [Fact]
+    public async Task TheModelIsReadyOnlyAfterTheFirstReconcile()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2));
+        Assert.False(h.Agent.ModelReady.IsCompleted);
+
+        await h.StartAsync();
+        await h.Agent.ModelReady.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.NotNull(h.Agent.View.Snapshot.FindDimmBySlot(0));
+    }
+
+    [Fact]
     public async Task PolicyNoneOnlyObserves()
     {
         await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2), policy: "none");

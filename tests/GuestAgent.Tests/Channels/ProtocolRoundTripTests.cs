@@ -16,14 +16,7 @@ public class ProtocolRoundTripTests
     private static async Task<JsonObject> NextEventAsync(ProtocolClient client, string name)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var e = await client.Events.ReadAsync(limit.Token);
-            if (e["event"]!.GetValue<string>() == name)
-            {
-                return e;
-            }
-        }
+        return await client.WaitForEventAsync(name, limit.Token);
     }
 
     [Fact]
