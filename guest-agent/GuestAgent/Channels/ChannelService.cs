@@ -20,6 +20,11 @@ public sealed class ChannelService(
     private readonly ILogger _logger = loggers.CreateLogger<ChannelService>();
     private readonly ConcurrentDictionary<ProtocolSession, byte> _sessions = new();
 
+    private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the model exists and every channel that could be opened is being served.</summary>
+    public Task Serving => _serving.Task;
+
     /// <summary>Whether any peer is connected right now (for status lines).</summary>
     public bool AnyPeerConnected => !_sessions.IsEmpty;
 
@@ -63,6 +68,7 @@ public sealed class ChannelService(
             running.Add(ServeAsync(listener, stoppingToken));
         }
 
+        _serving.TrySetResult();
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 

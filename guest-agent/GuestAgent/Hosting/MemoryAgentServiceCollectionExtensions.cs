@@ -49,6 +49,8 @@ public static class MemoryAgentServiceCollectionExtensions
 
         services.AddSingleton<ChannelService>();
         services.AddHostedService(sp => sp.GetRequiredService<ChannelService>());
+        services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+        services.AddHostedService<SystemdNotifyService>();
         return services;
     }
 }

@@ -26,6 +26,24 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task UnderSystemdItSaysReadyStatusWatchdogAndStopping()
+    {
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2);
+        using var notify = new NotifySocket();
+        using var agent = AgentProcess.Start(
+            ["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path],
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address, ["WATCHDOG_USEC"] = "400000" });
+
+        await Eventually.TrueAsync(() => notify.Messages.Contains("READY=1"), "READY=1", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => notify.Messages.Contains("WATCHDOG=1"), "WATCHDOG=1", TimeSpan.FromSeconds(30));
+        Assert.Equal("online_movable", _tree.ReadState(32)); // READY comes after the first scan
+        Assert.Contains("STATUS=1 DIMM, 0 ready, policy movable, no host connected", notify.Messages);
+        agent.Terminate();
+        Assert.Equal(0, await agent.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("STOPPING=1", notify.Messages);
+    }
+
+    [Fact]
     public async Task InvalidConfigurationStopsTheStartWithEveryProblemNamed()
     {
         var config = Path.Combine(_runtime.Path, "guest-agent.json");
