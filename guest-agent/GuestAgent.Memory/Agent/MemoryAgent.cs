@@ -44,6 +44,7 @@ public sealed class MemoryAgent
     private OnlinePolicy _policy;
     private IReadOnlySet<int>? _bootSlots;
     private int _unmappedRechecks;
+    private volatile bool _running;
 
     public MemoryAgent(MemoryAgentOptions options, IBlockStateWriter writer, ILogger<MemoryAgent> logger, TimeProvider? time = null)
     {
@@ -85,8 +86,31 @@ public sealed class MemoryAgent
         }
     }
 
+    /// <summary>
+    /// The file the udev drop-in reads: while the daemon onlines memory it holds the state word the policy picks for new
+    /// memory, and udev onlines new blocks with it (before distribution rules can online them into the kernel zone).
+    /// Absent while the policy is <c>none</c> and after the agent stops.
+    /// </summary>
+    public const string OnliningMarkerFileName = "onlining-active";
+
     /// <summary>Runs until cancelled: first reconcile, then uevents and resyncs.</summary>
     public async Task RunAsync(IUeventSource uevents, CancellationToken cancellationToken)
+    {
+        var marker = Path.Combine(_options.RuntimeDirectory, OnliningMarkerFileName);
+        _running = true;
+        UpdateOnliningMarker(marker);
+        try
+        {
+            await RunLoopAsync(uevents, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running = false;
+            TryDelete(marker);
+        }
+    }
+
+    private async Task RunLoopAsync(IUeventSource uevents, CancellationToken cancellationToken)
     {
         await ReconcileAsync("start", cancellationToken).ConfigureAwait(false);
         var pump = PumpUeventsAsync(uevents, cancellationToken);
@@ -142,6 +166,11 @@ public sealed class MemoryAgent
 
             Publish(snapshot);
             _modelReady.TrySetResult();
+            if (_running)
+            {
+                UpdateOnliningMarker(Path.Combine(_options.RuntimeDirectory, OnliningMarkerFileName));
+            }
+
             ScheduleRecheckIfUnmapped(snapshot);
             return View;
         }
@@ -223,9 +252,56 @@ public sealed class MemoryAgent
             _policy = policy;
         }
 
+        UpdateOnliningMarker(Path.Combine(_options.RuntimeDirectory, OnliningMarkerFileName));
+
         _logger.LogInformation("Policy set to {Policy}", policy);
         Raise([new AgentEvent(AgentEventKind.PolicyChanged, "policy")]);
         RequestReconcile("policy changed");
+    }
+
+    private void UpdateOnliningMarker(string marker)
+    {
+        MemoryAgentView view;
+        lock (_state)
+        {
+            view = new MemoryAgentView(_snapshot, _policy, _readiness, _lastOutcomes);
+        }
+
+        var word = OnlinePlanner.WordForNewMemory(view.Snapshot, view.Policy);
+        if (word is null)
+        {
+            TryDelete(marker);
+            return;
+        }
+
+        try
+        {
+            if (File.Exists(marker) && File.ReadAllText(marker) == word)
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(_options.RuntimeDirectory);
+            var temporary = marker + ".new";
+            File.WriteAllText(temporary, word);
+            File.Move(temporary, marker, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Cannot write {Marker} ({Reason}); udev's rule may online new memory too", marker, e.Message);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not there, or not ours to remove.
+        }
     }
 
     private async Task<(MemorySnapshot Snapshot, Dimm Dimm, BusyOperation Operation)> BeginAsync(

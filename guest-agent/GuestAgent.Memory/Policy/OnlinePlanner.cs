@@ -50,6 +50,26 @@ public static class OnlinePlanner
         return plans;
     }
 
+    /// <summary>
+    /// The state word the policy would write for one new block on node 0 now (what udev uses before the daemon sees a
+    /// whole DIMM); null for policy <c>none</c>.
+    /// </summary>
+    public static string? WordForNewMemory(MemorySnapshot snapshot, OnlinePolicy policy)
+    {
+        switch (policy.Kind)
+        {
+            case OnlinePolicyKind.None:
+                return null;
+            case OnlinePolicyKind.Kernel:
+                return "online_kernel";
+            case OnlinePolicyKind.AutoMovable when snapshot.BlockSize > 0:
+                var (kernel, movable) = ZoneBudget.FromSnapshot(snapshot, policy.NumaAware).Get(0);
+                return movable + snapshot.BlockSize <= kernel * policy.AutoMovableRatioPercent / 100 ? "online_movable" : "online_kernel";
+            default:
+                return "online_movable";
+        }
+    }
+
     private static (OnlineZoneChoice Zone, string Reason) ChooseZone(
         Dimm dimm, List<MemoryBlock> blocks, OnlinePolicy policy, ZoneBudget budget, long bytes)
     {

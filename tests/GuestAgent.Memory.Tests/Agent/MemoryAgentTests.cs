@@ -193,6 +193,27 @@ public class MemoryAgentTests
     }
 
     [Fact]
+    public async Task WhileRunningTheAgentTellsUdevWhichWordToOnlineWith()
+    {
+        var marker = "";
+        await using (var h = new AgentHarness(t => t.AddBootMemory(8)))
+        {
+            marker = Path.Combine(h.RuntimeDirectory, MemoryAgent.OnliningMarkerFileName);
+            await h.StartAsync();
+            Assert.Equal("online_movable", File.ReadAllText(marker));
+
+            h.Agent.SetPolicy(new OnlinePolicy(OnlinePolicyKind.Kernel));
+            Assert.Equal("online_kernel", File.ReadAllText(marker));
+
+            h.Agent.SetPolicy(new OnlinePolicy(OnlinePolicyKind.None));
+            Assert.False(File.Exists(marker));
+            h.Agent.SetPolicy(OnlinePolicy.Default);
+        }
+
+        Assert.False(File.Exists(marker)); // removed when the agent stops
+    }
+
+    [Fact]
     public async Task PolicyNoneOnlyObserves()
     {
         await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2), policy: "none");

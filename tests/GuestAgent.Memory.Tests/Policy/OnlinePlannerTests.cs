@@ -96,6 +96,20 @@ public class OnlinePlannerTests
         Assert.Equal(OnlineZoneChoice.Movable, Assert.Single(Plan(tree, new OnlinePolicy(OnlinePolicyKind.AutoMovable, 301, NumaAware: false))).Zone);
     }
 
+    [Fact]
+    public void TheWordForNewMemoryFollowsThePolicyAndTheRatio()
+    {
+        using var tree = new FakeSysfsTree();
+        tree.AddBootMemory(8).AddDimm(0, 32, 4, "online", "Movable");
+        var snapshot = new SysfsMemoryReader(tree.Root).Read();
+
+        Assert.Equal("online_movable", OnlinePlanner.WordForNewMemory(snapshot, OnlinePolicy.Default));
+        Assert.Equal("online_kernel", OnlinePlanner.WordForNewMemory(snapshot, new OnlinePolicy(OnlinePolicyKind.Kernel)));
+        Assert.Null(OnlinePlanner.WordForNewMemory(snapshot, new OnlinePolicy(OnlinePolicyKind.None)));
+        Assert.Equal("online_movable", OnlinePlanner.WordForNewMemory(snapshot, new OnlinePolicy(OnlinePolicyKind.AutoMovable, 301)));
+        Assert.Equal("online_kernel", OnlinePlanner.WordForNewMemory(snapshot, new OnlinePolicy(OnlinePolicyKind.AutoMovable, 50)));
+    }
+
     [Theory]
     [InlineData("movable", OnlinePolicyKind.Movable)]
     [InlineData("Auto-Movable", OnlinePolicyKind.AutoMovable)]

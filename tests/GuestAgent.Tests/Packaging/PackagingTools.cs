@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace GuestAgent.Tests.Packaging;
+
+/// <summary>Runs the distribution tools the packaging is checked with (systemd-analyze, udevadm, unshare).</summary>
+internal static class PackagingTools
+{
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GuestAgent.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    /// <summary>Skips the test where a tool is missing, unless the test command said the tools must be there.</summary>
+    public static void Require(params string[] tools)
+    {
+        foreach (var tool in tools)
+        {
+            if (!File.Exists(tool))
+            {
+                if (Environment.GetEnvironmentVariable("GUEST_AGENT_VM_REQUIRED") == "1")
+                {
+                    throw new InvalidOperationException($"{tool} is missing (scripts/setup.sh installs it)");
+                }
+
+                Assert.Skip($"{tool} is missing");
+            }
+        }
+    }
+
+    public static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(limit.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
