@@ -33,16 +33,7 @@ public static class VmImage
     }
 
     /// <summary>The repository's root, shared read-only with the guest at the same path.</summary>
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GuestAgent.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => TestSupport.RepositoryRoot.Find();
 
     /// <summary>The built guest-agent (same configuration as these tests), as the guest sees it through 9p.</summary>
     public static string AgentDll() => Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "guest-agent", "GuestAgent", "bin",

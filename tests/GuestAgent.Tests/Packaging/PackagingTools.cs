@@ -5,16 +5,7 @@ namespace GuestAgent.Tests.Packaging;
 /// <summary>Runs the distribution tools the packaging is checked with (systemd-analyze, udevadm, unshare).</summary>
 internal static class PackagingTools
 {
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GuestAgent.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
+    public static string RepositoryRoot() => TestSupport.RepositoryRoot.Find();
 
     /// <summary>Skips the test where a tool is missing, unless the test command said the tools must be there.</summary>
     public static void Require(params string[] tools)
