@@ -44,6 +44,9 @@ public sealed class MemoryAgent
     private OnlinePolicy _policy;
     private IReadOnlySet<int>? _bootSlots;
     private int _unmappedRechecks;
+    private readonly string _markerPath;
+    private readonly Lock _marker = new();
+    private string? _markerWord;
     private volatile bool _running;
 
     public MemoryAgent(MemoryAgentOptions options, IBlockStateWriter writer, ILogger<MemoryAgent> logger, TimeProvider? time = null)
@@ -56,6 +59,7 @@ public sealed class MemoryAgent
         _executor = new OnlineExecutor(_reader, writer, new OnceLog(logger), logger);
         _preparer = new UnplugPreparer(writer, _time, logger);
         _bootInventory = new BootInventory(options.RuntimeDirectory, logger);
+        _markerPath = Path.Combine(options.RuntimeDirectory, OnliningMarkerFileName);
     }
 
     /// <summary>Completes when the first reconcile has built the model: serve nobody an empty model before that.</summary>
@@ -96,9 +100,8 @@ public sealed class MemoryAgent
     /// <summary>Runs until cancelled: first reconcile, then uevents and resyncs.</summary>
     public async Task RunAsync(IUeventSource uevents, CancellationToken cancellationToken)
     {
-        var marker = Path.Combine(_options.RuntimeDirectory, OnliningMarkerFileName);
         _running = true;
-        UpdateOnliningMarker(marker);
+        UpdateOnliningMarker();
         try
         {
             await RunLoopAsync(uevents, cancellationToken).ConfigureAwait(false);
@@ -106,7 +109,11 @@ public sealed class MemoryAgent
         finally
         {
             _running = false;
-            TryDelete(marker);
+            lock (_marker)
+            {
+                TryDelete(_markerPath);
+                _markerWord = null;
+            }
         }
     }
 
@@ -166,10 +173,7 @@ public sealed class MemoryAgent
 
             Publish(snapshot);
             _modelReady.TrySetResult();
-            if (_running)
-            {
-                UpdateOnliningMarker(Path.Combine(_options.RuntimeDirectory, OnliningMarkerFileName));
-            }
+            UpdateOnliningMarker();
 
             ScheduleRecheckIfUnmapped(snapshot);
             return View;
@@ -252,43 +256,58 @@ public sealed class MemoryAgent
             _policy = policy;
         }
 
-        UpdateOnliningMarker(Path.Combine(_options.RuntimeDirectory, OnliningMarkerFileName));
-
+        UpdateOnliningMarker();
         _logger.LogInformation("Policy set to {Policy}", policy);
         Raise([new AgentEvent(AgentEventKind.PolicyChanged, "policy")]);
         RequestReconcile("policy changed");
     }
 
-    private void UpdateOnliningMarker(string marker)
+    /// <summary>
+    /// Keeps the udev marker in step with the policy while the agent runs (not for a one-shot <c>scan --apply</c>);
+    /// written only when the word changes.
+    /// </summary>
+    private void UpdateOnliningMarker()
     {
-        MemoryAgentView view;
-        lock (_state)
+        if (!_running)
         {
-            view = new MemoryAgentView(_snapshot, _policy, _readiness, _lastOutcomes);
-        }
-
-        var word = OnlinePlanner.WordForNewMemory(view.Snapshot, view.Policy);
-        if (word is null)
-        {
-            TryDelete(marker);
             return;
         }
 
-        try
+        MemorySnapshot snapshot;
+        OnlinePolicy policy;
+        lock (_state)
         {
-            if (File.Exists(marker) && File.ReadAllText(marker) == word)
+            (snapshot, policy) = (_snapshot, _policy);
+        }
+
+        var word = OnlinePlanner.WordForNewMemory(snapshot, policy);
+        lock (_marker)
+        {
+            if (word == _markerWord && (word is null || File.Exists(_markerPath)))
             {
                 return;
             }
 
-            Directory.CreateDirectory(_options.RuntimeDirectory);
-            var temporary = marker + ".new";
-            File.WriteAllText(temporary, word);
-            File.Move(temporary, marker, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _logger.LogWarning("Cannot write {Marker} ({Reason}); udev's rule may online new memory too", marker, e.Message);
+            try
+            {
+                if (word is null)
+                {
+                    TryDelete(_markerPath);
+                }
+                else
+                {
+                    Directory.CreateDirectory(_options.RuntimeDirectory);
+                    var temporary = _markerPath + ".new";
+                    File.WriteAllText(temporary, word);
+                    File.Move(temporary, _markerPath, overwrite: true);
+                }
+
+                _markerWord = word;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogWarning("Cannot write {Marker} ({Reason}); udev's rule may online new memory too", _markerPath, e.Message);
+            }
         }
     }
 

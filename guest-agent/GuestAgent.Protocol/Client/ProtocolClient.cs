@@ -37,7 +37,10 @@ public sealed class ProtocolClient : IAsyncDisposable
     public int SkippedLines { get; private set; }
 
     /// <summary>Sends a request and waits for its reply; an error reply throws <see cref="ProtocolErrorException"/>.</summary>
-    public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
+    public Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken) =>
+        ExecuteAsync(command, arguments, sentinelFirst: false, cancellationToken);
+
+    private async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, bool sentinelFirst, CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _nextId);
         var reply = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,7 +53,8 @@ public sealed class ProtocolClient : IAsyncDisposable
                 request["arguments"] = arguments.DeepClone();
             }
 
-            await _writer.WriteLineAsync(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolClientJsonContext.Default.JsonObject), cancellationToken).ConfigureAwait(false);
+            await _writer.WriteLineAsync(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolClientJsonContext.Default.JsonObject), cancellationToken, sentinelFirst)
+                .ConfigureAwait(false);
             var message = await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (message["error"] is JsonObject error)
             {
@@ -73,9 +77,9 @@ public sealed class ProtocolClient : IAsyncDisposable
     /// </summary>
     public async Task<Payloads.HelloReturn> HelloAsync(IEnumerable<string> capabilities, CancellationToken cancellationToken)
     {
-        await _stream.WriteAsync(new[] { ProtocolLimits.Sentinel }, cancellationToken).ConfigureAwait(false);
         var arguments = new JsonObject { ["protocol"] = ProtocolLimits.Version, ["capabilities"] = new JsonArray(capabilities.Select(c => (JsonNode?)c).ToArray()) };
-        return await ExecuteAsync(CommandNames.Hello, arguments, ProtocolJsonContext.Default.HelloReturn, cancellationToken).ConfigureAwait(false);
+        var reply = await ExecuteAsync(CommandNames.Hello, arguments, sentinelFirst: true, cancellationToken).ConfigureAwait(false);
+        return reply.Deserialize(ProtocolJsonContext.Default.HelloReturn) ?? throw new InvalidDataException("hello returned nothing");
     }
 
     /// <summary>Reads events until one named <paramref name="name"/> arrives (the others are skipped).</summary>
