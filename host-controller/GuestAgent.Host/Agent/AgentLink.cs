@@ -1,0 +1,184 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using GuestAgent.Protocol;
+using GuestAgent.Protocol.Client;
+using GuestAgent.Protocol.Messages;
+using GuestAgent.Protocol.Model;
+using GuestAgent.Protocol.Payloads;
+
+namespace GuestAgent.Host.Agent;
+
+/// <summary>
+/// The host's conversation with the guest agent over the VM's virtio-serial chardev socket (docs/protocol.md): 0xFF +
+/// <c>hello</c>, the model from <c>AGENT_READY</c> kept current, requests that fail promptly when the agent announces
+/// <c>AGENT_STOPPING</c> or the stream ends, and every event passed on for <c>watch</c>.
+/// </summary>
+public sealed class AgentLink : IAsyncDisposable
+{
+    private readonly ProtocolClient _client;
+    private readonly Channel<JsonObject> _events = Channel.CreateUnbounded<JsonObject>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource<string> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<ModelReport> _readyOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _pump;
+    private ModelReport? _model;
+
+    private AgentLink(ProtocolClient client, string path)
+    {
+        _client = client;
+        Path = path;
+        _pump = PumpAsync();
+    }
+
+    public string Path { get; }
+
+    public HelloReturn Hello { get; private set; } = null!;
+
+    /// <summary>The latest whole model (from <c>AGENT_READY</c> or <c>get-model</c>).</summary>
+    public ModelReport Model => _model ?? throw new InvalidOperationException("no model yet");
+
+    /// <summary>Every event the agent sends, in order (for <c>watch</c>).</summary>
+    public ChannelReader<JsonObject> Events => _events.Reader;
+
+    /// <summary>Completes with a reason when the agent says it is stopping or the connection ends.</summary>
+    public Task<string> Stopped => _stopped.Task;
+
+    /// <summary>Connects and says hello; throws <see cref="AgentUnavailableException"/> when nobody answers within <paramref name="timeout"/>.</summary>
+    public static async Task<AgentLink> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new AgentUnavailableException($"cannot connect to the agent's channel {path}: {e.Message}", e);
+        }
+
+        var link = new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path);
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(timeout);
+            try
+            {
+                link.Hello = await link._client.HelloAsync(["events"], limit.Token).ConfigureAwait(false);
+                var ready = await link._readyOnce.Task.WaitAsync(limit.Token).ConfigureAwait(false);
+                link._model = ready;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                var junk = link._client.SkippedLines;
+                throw new AgentUnavailableException(
+                    $"the guest agent did not answer on {path} within {timeout.TotalSeconds:0} s"
+                    + (junk > 0 ? $" ({junk} lines of junk received instead)" : " (is guest-agent running in the guest?)"));
+            }
+            catch (IOException e)
+            {
+                throw new AgentUnavailableException($"the agent's channel {path} closed: {e.Message}", e);
+            }
+            catch (ProtocolErrorException e)
+            {
+                throw new AgentUnavailableException($"the guest agent refused hello: {e.Message}", e);
+            }
+
+            return link;
+        }
+        catch
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<ModelReport> RefreshModelAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _model = await RequestAsync(CommandNames.GetModel, null, ProtocolJsonContext.Default.ModelReport, timeout, cancellationToken).ConfigureAwait(false);
+        return _model;
+    }
+
+    public Task<OperationReturn> PrepareUnplugAsync(int slot, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RequestAsync(CommandNames.PrepareUnplug, new JsonObject { ["slot"] = slot }, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken);
+
+    public Task<OperationReturn> CancelUnplugAsync(int slot, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RequestAsync(CommandNames.CancelUnplug, new JsonObject { ["slot"] = slot }, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken);
+
+    /// <summary>
+    /// One request with a time limit. The agent's error reply throws <see cref="ProtocolErrorException"/>; no answer in
+    /// time, the agent stopping or the connection ending throws <see cref="AgentUnavailableException"/>.
+    /// </summary>
+    private async Task<T> RequestAsync<T>(string command, JsonObject? arguments, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        var request = _client.ExecuteAsync(command, arguments, type, limit.Token);
+        var first = await Task.WhenAny(request, _stopped.Task).ConfigureAwait(false);
+        if (first != request)
+        {
+            await limit.CancelAsync().ConfigureAwait(false);
+            _ = request.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+            throw new AgentUnavailableException($"the guest agent went away during {command}: {await _stopped.Task.ConfigureAwait(false)}");
+        }
+
+        try
+        {
+            return await request.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new AgentUnavailableException($"the guest agent did not answer {command} within {timeout.TotalSeconds:0} s");
+        }
+        catch (IOException e)
+        {
+            throw new AgentUnavailableException($"the guest agent's channel closed during {command}: {e.Message}", e);
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            await foreach (var e in _client.Events.ReadAllAsync().ConfigureAwait(false))
+            {
+                var name = e["event"]?.GetValue<string>();
+                if (name == EventNames.AgentReady)
+                {
+                    try
+                    {
+                        var data = e["data"].Deserialize(ProtocolJsonContext.Default.AgentReadyData);
+                        if (data is not null)
+                        {
+                            _model = data.Model;
+                            _readyOnce.TrySetResult(data.Model);
+                        }
+                    }
+                    catch (JsonException)
+                    {
+                        // A malformed AGENT_READY: hello times out and says so.
+                    }
+                }
+                else if (name == EventNames.AgentStopping)
+                {
+                    _stopped.TrySetResult("the agent said it is stopping (" + (e["data"]?["reason"]?.GetValue<string>() ?? "no reason") + ")");
+                }
+
+                _events.Writer.TryWrite(e);
+            }
+        }
+        finally
+        {
+            _stopped.TrySetResult("the connection closed");
+            _events.Writer.TryComplete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync().ConfigureAwait(false);
+        await _pump.ConfigureAwait(false);
+    }
+}

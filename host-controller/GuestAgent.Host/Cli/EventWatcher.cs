@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using GuestAgent.Host.Agent;
+using GuestAgent.Host.Qmp;
+
+namespace GuestAgent.Host.Cli;
+
+/// <summary><c>watch</c>: QEMU's and the guest's events as they come, one line each, until stopped or QEMU goes away.</summary>
+public sealed class EventWatcher(TextWriter output, bool json)
+{
+    public async Task<int> RunAsync(QmpClient qmp, AgentLink? agent, CancellationToken cancellationToken)
+    {
+        using var qemuEvents = qmp.Subscribe();
+        var qemu = PumpAsync("qemu", qemuEvents.Events.ReadAllAsync(cancellationToken), e => (e.Name, e.Data, e.Timestamp));
+        var guest = agent is null
+            ? Task.CompletedTask
+            : PumpAsync("guest", agent.Events.ReadAllAsync(cancellationToken), e => (
+                e["event"]?.GetValue<string>() ?? "?",
+                e["data"] as JsonObject ?? [],
+                DateTimeOffset.FromUnixTimeSeconds(e["timestamp"]?["seconds"]?.GetValue<long>() ?? 0).AddTicks((e["timestamp"]?["microseconds"]?.GetValue<long>() ?? 0) * 10)));
+        try
+        {
+            await qemu.ConfigureAwait(false);
+            Write("qemu", "CONNECTION_CLOSED", [], DateTimeOffset.UtcNow);
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException)
+        {
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            try
+            {
+                await guest.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped.
+            }
+        }
+    }
+
+    private async Task PumpAsync<T>(string source, IAsyncEnumerable<T> events, Func<T, (string Name, JsonObject Data, DateTimeOffset Time)> read)
+    {
+        await foreach (var e in events.ConfigureAwait(false))
+        {
+            var (name, data, time) = read(e);
+            Write(source, name, data, time);
+        }
+    }
+
+    private readonly Lock _write = new();
+
+    private void Write(string source, string name, JsonObject data, DateTimeOffset time)
+    {
+        lock (_write)
+        {
+            if (json)
+            {
+                var line = new JsonObject { ["source"] = source, ["event"] = name, ["data"] = data.DeepClone(), ["time"] = time.ToString("O", CultureInfo.InvariantCulture) };
+                output.WriteLine(line.ToJsonString());
+            }
+            else
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{time.ToLocalTime():HH:mm:ss.fff} {source,-5} {name} {data.ToJsonString()}"));
+            }
+
+            output.Flush();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Text.Json;
+using GuestAgent.Host.Agent;
+using GuestAgent.Host.Operations;
+using GuestAgent.Host.Qmp;
+using GuestAgent.Host.Sizes;
+
+namespace GuestAgent.Host.Cli;
+
+/// <summary>The <c>guest-agent-host</c> command line: global options for the VM, one subcommand per action.</summary>
+public static class HostCli
+{
+    public static RootCommand Create(TextWriter output, TextWriter error)
+    {
+        var qmp = new Option<string>("--qmp") { Description = "QEMU's QMP unix socket (-qmp unix:PATH,server=on,wait=off)", Required = true, Recursive = true };
+        var agent = new Option<string?>("--agent") { Description = "The host end of the VM's virtio-serial chardev socket for the guest agent", Recursive = true };
+        var state = new Option<string?>("--state") { Description = "State file (default: QMP-PATH.dimms.json); STATE.lock keeps a second controller out", Recursive = true };
+        var slots = new Option<int?>("--slots") { Description = "DIMM slots of the VM (default: from QEMU's query-acpi-ospm-status)", Recursive = true };
+        var maxMemory = new Option<string?>("--max-memory") { Description = "The VM's maxmem, e.g. 4G (default: unknown; QEMU's own check then applies)", Recursive = true };
+        var multiple = new Option<string>("--multiple") { Description = "Every DIMM is a multiple of this size", DefaultValueFactory = _ => "128M", Recursive = true };
+        var agentTimeout = new Option<double>("--agent-timeout") { Description = "Seconds to wait for the guest agent to answer", DefaultValueFactory = _ => 10, Recursive = true };
+        var prepareTimeout = new Option<double>("--prepare-timeout") { Description = "Seconds the guest may take to offline a DIMM", DefaultValueFactory = _ => 300, Recursive = true };
+        var unplugTimeout = new Option<double>("--unplug-timeout") { Description = "Seconds to wait for DEVICE_DELETED after device_del", DefaultValueFactory = _ => 60, Recursive = true };
+        var onlineTimeout = new Option<double>("--online-timeout") { Description = "Seconds to wait for the guest to online a plugged DIMM", DefaultValueFactory = _ => 60, Recursive = true };
+
+        HostOptions Options(ParseResult r) => new()
+        {
+            QmpPath = Path.GetFullPath(r.GetValue(qmp)!),
+            AgentPath = r.GetValue(agent) is { Length: > 0 } a ? Path.GetFullPath(a) : null,
+            StatePath = r.GetValue(state) is { Length: > 0 } s ? Path.GetFullPath(s) : null,
+            Slots = r.GetValue(slots) is { } n && n <= 0 ? throw new FormatException("--slots must be positive") : r.GetValue(slots),
+            MaxMemory = r.GetValue(maxMemory) is { } m ? ByteSize.Parse(m) : null,
+            Multiple = ByteSize.Parse(r.GetValue(multiple)),
+            AgentTimeout = Seconds(r.GetValue(agentTimeout), "--agent-timeout"),
+            PrepareTimeout = Seconds(r.GetValue(prepareTimeout), "--prepare-timeout"),
+            UnplugTimeout = Seconds(r.GetValue(unplugTimeout), "--unplug-timeout"),
+            OnlineTimeout = Seconds(r.GetValue(onlineTimeout), "--online-timeout"),
+        };
+
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var status = new Command("status", "QEMU's DIMMs joined with the guest's view: slot, address, size, node, guest zone, readiness and reason; totals") { json };
+        status.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        {
+            var report = await controller.StatusAsync(ct).ConfigureAwait(false);
+            output.Write(r.GetValue(json) ? JsonSerializer.Serialize(report, HostJsonContext.Default.StatusReport) + Environment.NewLine : StatusTextFormatter.Format(report));
+            return ExitCodes.Ok;
+        }, ct));
+
+        var size = new Argument<string>("SIZE") { Description = "e.g. 256M, 1G, 1.5GiB (binary units; a bare number is MiB)" };
+        var node = new Option<int?>("--node") { Description = "The guest NUMA node for the DIMM" };
+        var plug = new Command("plug", "Plug one DIMM of SIZE") { size, node };
+        plug.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        {
+            await controller.PlugAsync(ByteSize.Parse(r.GetValue(size)), r.GetValue(node), ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }, ct));
+
+        var id = new Argument<string>("ID") { Description = "The DIMM's QEMU device id (see status)" };
+        var force = new Option<bool>("--force") { Description = "Go ahead without the guest's word that it can let go (see README: the guest may refuse, or run short of memory)" };
+        var unplug = new Command("unplug", "Ask the guest to offline the DIMM, then device_del it and remove its backend; on any refusal the DIMM stays online") { id, force };
+        unplug.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        {
+            await controller.UnplugAsync(r.GetValue(id)!, r.GetValue(force), ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }, ct));
+
+        var target = new Argument<string>("SIZE") { Description = "The memory the VM should have, boot memory included" };
+        var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent" };
+        var setMemory = new Command("set-memory", "Grow by one DIMM (rounded up), or release the hot-plugged DIMMs that best fit the decrease") { target, setForce };
+        setMemory.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        {
+            var ended = await controller.SetMemoryAsync(ByteSize.Parse(r.GetValue(target)), r.GetValue(setForce), ct).ConfigureAwait(false);
+            output.WriteLine($"memory is now {ByteSize.Format(ended)}");
+            return ExitCodes.Ok;
+        }, ct));
+
+        var watchJson = new Option<bool>("--json") { Description = "One JSON object per event" };
+        var watch = new Command("watch", "Print QEMU's and the guest's events as they come (no lock taken; give it its own QMP socket)") { watchJson };
+        watch.SetAction(async (r, ct) =>
+        {
+            try
+            {
+                var options = Options(r);
+                await using var client = await QmpClient.ConnectAsync(options.QmpPath, options.QmpTimeout, ct).ConfigureAwait(false);
+                AgentLink? link = null;
+                if (options.AgentPath is not null)
+                {
+                    try
+                    {
+                        link = await AgentLink.ConnectAsync(options.AgentPath, options.AgentTimeout, ct).ConfigureAwait(false);
+                    }
+                    catch (AgentUnavailableException e)
+                    {
+                        await error.WriteLineAsync($"guest-agent-host: watching QEMU only: {e.Message}").ConfigureAwait(false);
+                    }
+                }
+
+                try
+                {
+                    return await new EventWatcher(output, r.GetValue(watchJson)).RunAsync(client, link, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (link is not null)
+                    {
+                        await link.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (FormatException e)
+            {
+                await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            catch (QmpException e)
+            {
+                await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
+        });
+
+        return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM together with the guest agent, never losing one")
+        {
+            qmp, agent, state, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout,
+            status, plug, unplug, setMemory, watch,
+        };
+    }
+
+    private static TimeSpan Seconds(double value, string name) =>
+        value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");
+
+    private static async Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, TextWriter output, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken)
+    {
+        HostOptions parsed;
+        try
+        {
+            parsed = options(result);
+        }
+        catch (FormatException e)
+        {
+            await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            await using var controller = await HostController.OpenAsync(parsed, output, cancellationToken).ConfigureAwait(false);
+            return await action(controller).ConfigureAwait(false);
+        }
+        catch (FormatException e)
+        {
+            await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException)
+        {
+            await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+    }
+}

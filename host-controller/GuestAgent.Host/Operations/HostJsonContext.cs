@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace GuestAgent.Host.Operations;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.KebabCaseLower,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StatusReport))]
+internal sealed partial class HostJsonContext : JsonSerializerContext;

@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace GuestAgent.Host.Planning;
+
+/// <summary>
+/// The ids of a DIMM this controller creates: <c>ga-dimmN</c> and its backend <c>ga-memN</c>, N the lowest number
+/// neither QEMU nor the state file uses. Reproducible: the same VM state gives the same ids.
+/// </summary>
+public sealed record DeviceNames(string Device, string Backend)
+{
+    public const string DevicePrefix = "ga-dimm";
+    public const string BackendPrefix = "ga-mem";
+
+    public static DeviceNames Next(IEnumerable<string> usedIds)
+    {
+        var used = new HashSet<string>(usedIds, StringComparer.Ordinal);
+        for (var n = 0; ; n++)
+        {
+            var names = new DeviceNames(
+                DevicePrefix + n.ToString(CultureInfo.InvariantCulture),
+                BackendPrefix + n.ToString(CultureInfo.InvariantCulture));
+            if (!used.Contains(names.Device) && !used.Contains(names.Backend))
+            {
+                return names;
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace GuestAgent.Host.Planning;
+
+public enum MemoryChangeKind
+{
+    Nothing,
+    Grow,
+    Shrink,
+}

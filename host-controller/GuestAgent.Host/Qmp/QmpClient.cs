@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GuestAgent.Protocol.Framing;
+
+namespace GuestAgent.Host.Qmp;
+
+/// <summary>
+/// A QMP client over QEMU's unix socket: checks the greeting (a socket that is not QEMU is refused), negotiates
+/// capabilities, matches replies to requests by id, and hands events to subscribers in order. Reply lines up to
+/// 16 MiB; junk lines are skipped and counted.
+/// </summary>
+public sealed class QmpClient : IAsyncDisposable
+{
+    private const int MaxLineBytes = 16 << 20;
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly JsonLineReader _reader;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonObject>> _pending = new();
+    private readonly List<QmpEventSubscription> _subscriptions = [];
+    private readonly Lock _subscriptionLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _reading = Task.CompletedTask;
+    private long _nextId;
+    private volatile bool _closed;
+
+    private QmpClient(Socket socket, string path)
+    {
+        _socket = socket;
+        Path = path;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        _reader = new JsonLineReader(_stream, MaxLineBytes);
+    }
+
+    public string Path { get; }
+
+    /// <summary>QEMU's version from the greeting, e.g. "7.2.0".</summary>
+    public string Version { get; private set; } = "";
+
+    public int SkippedLines { get; private set; }
+
+    /// <summary>Completes when QEMU closes the connection (it quit, or another client took the monitor over).</summary>
+    public Task Closed => _reading;
+
+    public static async Task<QmpClient> ConnectAsync(string path, TimeSpan greetingTimeout, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new QmpException($"cannot connect to QMP socket {path}: {e.Message}", e);
+        }
+
+        var client = new QmpClient(socket, path);
+        try
+        {
+            await client.GreetAsync(greetingTimeout, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task GreetAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        LineReadResult first;
+        try
+        {
+            first = await _reader.ReadLineAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new QmpException($"{Path} said nothing within {timeout.TotalSeconds:0} s: not a QMP socket, or another client holds the monitor (QEMU serves one client per QMP socket)");
+        }
+        catch (IOException e)
+        {
+            throw new QmpException($"{Path} closed the connection before greeting: {e.Message}", e);
+        }
+
+        JsonObject? greeting = null;
+        if (first.Status == LineReadStatus.Line)
+        {
+            try
+            {
+                greeting = JsonNode.Parse(first.Line.Span) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                // Not JSON: reported below.
+            }
+        }
+
+        if (greeting?["QMP"] is not JsonObject qmp)
+        {
+            var seen = first.Status switch
+            {
+                LineReadStatus.EndOfStream => "the connection closed",
+                LineReadStatus.Line => "it sent: " + Shorten(Encoding.UTF8.GetString(first.Line.Span)),
+                _ => "it sent junk",
+            };
+            throw new QmpException($"{Path} is not a QMP socket: {seen}");
+        }
+
+        var version = qmp["version"]?["qemu"];
+        Version = version is null ? "?" : $"{version["major"]}.{version["minor"]}.{version["micro"]}";
+        _reading = ReadLoopAsync();
+        await ExecuteAsync("qmp_capabilities", null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a command; QEMU's error reply throws <see cref="QmpCommandException"/>, a lost connection <see cref="QmpException"/>.</summary>
+    public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var reply = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = reply;
+        try
+        {
+            if (_closed)
+            {
+                throw new QmpException($"the QMP connection to {Path} is closed");
+            }
+
+            var request = new JsonObject { ["execute"] = command, ["id"] = id };
+            if (arguments is not null)
+            {
+                request["arguments"] = arguments.DeepClone();
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(request.ToJsonString() + "\n");
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new QmpException($"lost the QMP connection to {Path}: {e.Message}", e);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+
+            var message = await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (message["error"] is JsonObject error)
+            {
+                throw new QmpCommandException(command, error["class"]?.GetValue<string>() ?? "?", error["desc"]?.GetValue<string>() ?? "");
+            }
+
+            return message["return"];
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Events from now on. Subscribe before the command whose events you wait for.</summary>
+    public QmpEventSubscription Subscribe()
+    {
+        var subscription = new QmpEventSubscription(s =>
+        {
+            lock (_subscriptionLock)
+            {
+                _subscriptions.Remove(s);
+            }
+        });
+        lock (_subscriptionLock)
+        {
+            if (_closed)
+            {
+                subscription.Complete();
+            }
+            else
+            {
+                _subscriptions.Add(subscription);
+            }
+        }
+
+        return subscription;
+    }
+
+    public async Task<IReadOnlyList<QmpMemoryDevice>> QueryMemoryDevicesAsync(CancellationToken cancellationToken)
+    {
+        var reply = await ExecuteAsync("query-memory-devices", null, cancellationToken).ConfigureAwait(false);
+        return reply is JsonArray list ? list.OfType<JsonObject>().Select(QmpMemoryDevice.From).ToList() : [];
+    }
+
+    public async Task<QmpMemorySummary> QueryMemorySizeSummaryAsync(CancellationToken cancellationToken)
+    {
+        var reply = await ExecuteAsync("query-memory-size-summary", null, cancellationToken).ConfigureAwait(false);
+        return new QmpMemorySummary(reply?["base-memory"]?.GetValue<long>() ?? 0, reply?["plugged-memory"]?.GetValue<long>() ?? 0);
+    }
+
+    /// <summary>The number of DIMM slots: <c>query-acpi-ospm-status</c> lists every memory slot the machine has. Null when QEMU cannot say.</summary>
+    public async Task<int?> QueryDimmSlotCountAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await ExecuteAsync("query-acpi-ospm-status", null, cancellationToken).ConfigureAwait(false);
+            var count = reply is JsonArray list ? list.Count(e => e?["slot-type"]?.GetValue<string>() == "DIMM") : 0;
+            return count == 0 ? null : count;
+        }
+        catch (QmpCommandException)
+        {
+            return null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        try
+        {
+            await _reading.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
+        {
+            // Closed.
+        }
+
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _writeLock.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            while (true)
+            {
+                var read = await _reader.ReadLineAsync(_stop.Token).ConfigureAwait(false);
+                if (read.Status == LineReadStatus.EndOfStream)
+                {
+                    break;
+                }
+
+                JsonObject? message = null;
+                if (read.Status == LineReadStatus.Line)
+                {
+                    try
+                    {
+                        message = JsonNode.Parse(read.Line.Span) as JsonObject;
+                    }
+                    catch (JsonException)
+                    {
+                        // Counted below.
+                    }
+                }
+
+                if (message is null)
+                {
+                    SkippedLines++;
+                }
+                else if (message.ContainsKey("event"))
+                {
+                    var e = QmpEvent.From(message);
+                    lock (_subscriptionLock)
+                    {
+                        foreach (var subscription in _subscriptions)
+                        {
+                            subscription.Deliver(e);
+                        }
+                    }
+                }
+                else if (message["id"] is JsonValue idValue && idValue.TryGetValue<long>(out var id) && _pending.TryGetValue(id, out var waiter))
+                {
+                    waiter.TrySetResult(message);
+                }
+                else
+                {
+                    SkippedLines++;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
+        {
+            // Closed.
+        }
+        finally
+        {
+            lock (_subscriptionLock)
+            {
+                _closed = true;
+                foreach (var subscription in _subscriptions)
+                {
+                    subscription.Complete();
+                }
+            }
+
+            foreach (var waiter in _pending.Values)
+            {
+                waiter.TrySetException(new QmpException($"QEMU closed the QMP connection {Path}"));
+            }
+        }
+    }
+
+    private static string Shorten(string text)
+    {
+        var clean = new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return clean.Length <= 80 ? clean : clean[..80] + "…";
+    }
+}

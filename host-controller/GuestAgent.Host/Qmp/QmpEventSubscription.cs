@@ -1,0 +1,50 @@
+using System.Threading.Channels;
+
+namespace GuestAgent.Host.Qmp;
+
+/// <summary>Events from the moment of subscribing, in order, until disposed or the connection ends.</summary>
+public sealed class QmpEventSubscription : IDisposable
+{
+    private readonly Action<QmpEventSubscription> _unsubscribe;
+    private readonly Channel<QmpEvent> _events = Channel.CreateUnbounded<QmpEvent>(new UnboundedChannelOptions { SingleReader = true });
+
+    internal QmpEventSubscription(Action<QmpEventSubscription> unsubscribe) => _unsubscribe = unsubscribe;
+
+    public ChannelReader<QmpEvent> Events => _events.Reader;
+
+    internal void Deliver(QmpEvent e) => _events.Writer.TryWrite(e);
+
+    internal void Complete() => _events.Writer.TryComplete();
+
+    /// <summary>The next event matching <paramref name="match"/>; null when the time is up or the connection ended.</summary>
+    public async Task<QmpEvent?> WaitAsync(Func<QmpEvent, bool> match, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(limit);
+        try
+        {
+            while (await _events.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+            {
+                while (_events.Reader.TryRead(out var e))
+                {
+                    if (match(e))
+                    {
+                        return e;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Time is up.
+        }
+
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _unsubscribe(this);
+        Complete();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using GuestAgent.Host.Cli;
+using GuestAgent.Host.Tests.Operations;
+
+namespace GuestAgent.Host.Tests.Cli;
+
+public sealed class HostCliTests
+{
+    private static async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await HostCli.Create(output, error).Parse(args).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData("plug", "0", "larger than zero")]
+    [InlineData("plug", "-512M", "negative")]
+    [InlineData("plug", "1.5B", "whole number")]
+    [InlineData("set-memory", "lots", "not a size")]
+    public async Task BadSizesAreUsageErrors(string command, string size, string message)
+    {
+        await using var h = new ControllerHarness();
+
+        var (code, _, error) = await RunAsync("--qmp", h.Qemu.Path, "--state", h.StatePath, command, size);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("object-add", h.Qemu.CommandNames);
+    }
+
+    [Fact]
+    public async Task RefusalsExitWithOneAndSayWhy()
+    {
+        await using var h = new ControllerHarness();
+        var common = new[] { "--qmp", h.Qemu.Path, "--agent", h.Agent.Path, "--state", h.StatePath, "--max-memory", "2G", "--agent-timeout", "2" };
+
+        var unaligned = await RunAsync([.. common, "plug", "192M"]);
+        var tooMuch = await RunAsync([.. common, "plug", "1.5G"]);
+        var unknown = await RunAsync([.. common, "unplug", "nope"]);
+
+        Assert.Equal((1, 1, 1), (unaligned.Code, tooMuch.Code, unknown.Code));
+        Assert.Contains("not a multiple of the guest's memory block size (128 MiB)", unaligned.Error, StringComparison.Ordinal);
+        Assert.Contains("beyond the VM's maximum of 2 GiB (room left: 1 GiB)", tooMuch.Error, StringComparison.Ordinal);
+        Assert.Contains("no DIMM with id 'nope'", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusPrintsJsonAndText()
+    {
+        await using var h = new ControllerHarness();
+        h.Qemu.AddDimm("dimm0", "mem0", 256L << 20);
+        var common = new[] { "--qmp", h.Qemu.Path, "--agent", h.Agent.Path, "--state", h.StatePath };
+
+        var json = await RunAsync([.. common, "status", "--json"]);
+        var text = await RunAsync([.. common, "status"]);
+
+        Assert.Equal(0, json.Code);
+        var report = JsonNode.Parse(json.Output)!;
+        Assert.Equal("ready", report["dimms"]![0]!["readiness"]!.GetValue<string>());
+        Assert.Equal(1280L << 20, report["current-memory"]!.GetValue<long>());
+        Assert.Contains("dimm0           0 0x100000000   256 MiB      0 Movable          ready", text.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASocketThatIsNotQemuExitsWithOne()
+    {
+        await using var other = new Support.SimulatedQemu { Greeting = "220 smtp.example ESMTP" };
+
+        var (code, _, error) = await RunAsync("--qmp", other.Path, "status");
+
+        Assert.Equal(1, code);
+        Assert.Contains("is not a QMP socket", error, StringComparison.Ordinal);
+    }
+}

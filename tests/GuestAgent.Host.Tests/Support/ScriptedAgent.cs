@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GuestAgent.Protocol;
+using GuestAgent.Protocol.Model;
+using GuestAgent.Protocol.Payloads;
+
+namespace GuestAgent.Host.Tests.Support;
+
+/// <summary>
+/// A scripted guest agent speaking docs/protocol.md on a unix socket, its model derived from a <see cref="SimulatedQemu"/>
+/// (every DIMM onlined Movable and ready unless told otherwise). The real agent is driven by the VM tests.
+/// </summary>
+public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
+{
+    public const long BlockSize = 128L << 20;
+
+    /// <summary>Per slot: a readiness other than ready, with its reason.</summary>
+    public ConcurrentDictionary<int, (string Readiness, string Reason)> NotReady { get; } = new();
+
+    /// <summary>Slots currently offlined by prepare-unplug.</summary>
+    public ConcurrentDictionary<int, bool> Prepared { get; } = new();
+
+    /// <summary>null: prepare succeeds; otherwise the errno it fails with.</summary>
+    public string? PrepareFailsWith { get; set; }
+
+    /// <summary>Say AGENT_STOPPING instead of answering prepare-unplug.</summary>
+    public bool StopsDuringPrepare { get; set; }
+
+    /// <summary><c>answer</c>, <c>silent</c> (never replies) or <c>junk</c> (replies with garbage).</summary>
+    public string Mode { get; set; } = "answer";
+
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    public IReadOnlyList<string> RequestNames => Requests.Select(r => JsonNode.Parse(r)!["execute"]!.GetValue<string>()).ToList();
+
+    protected override Task OnConnectedAsync() => Task.CompletedTask;
+
+    protected override async Task OnLineAsync(string line)
+    {
+        Requests.Enqueue(line);
+        if (Mode == "silent")
+        {
+            return;
+        }
+
+        if (Mode == "junk")
+        {
+            await SendAsync("\u0001\u0002 not json at all {{{");
+            return;
+        }
+
+        var request = JsonNode.Parse(line)!.AsObject();
+        var id = request["id"]?.DeepClone();
+        var command = request["execute"]!.GetValue<string>();
+        var slot = request["arguments"]?["slot"]?.GetValue<int>() ?? -1;
+        switch (command)
+        {
+            case "hello":
+                await EventAsync("AGENT_READY", JsonSerializer.SerializeToNode(new AgentReadyData { Agent = Hello(), Model = Model(), UptimeSeconds = 5 }, ProtocolJsonContext.Default.AgentReadyData)!);
+                await ReplyAsync(id, JsonSerializer.SerializeToNode(Hello(), ProtocolJsonContext.Default.HelloReturn));
+                break;
+            case "get-model":
+                await ReplyAsync(id, JsonSerializer.SerializeToNode(Model(), ProtocolJsonContext.Default.ModelReport));
+                break;
+            case "prepare-unplug" when StopsDuringPrepare:
+                await EventAsync("AGENT_STOPPING", new JsonObject { ["reason"] = "stopping" });
+                break;
+            case "prepare-unplug" when PrepareFailsWith is { } errno:
+                await SendAsync(new JsonObject { ["error"] = new JsonObject { ["class"] = "OperationFailed", ["desc"] = "memory33: Device or resource busy", ["errno"] = errno }, ["id"] = id }.ToJsonString());
+                break;
+            case "prepare-unplug" or "cancel-unplug":
+                if (command == "prepare-unplug")
+                {
+                    Prepared[slot] = true;
+                }
+                else
+                {
+                    Prepared.TryRemove(slot, out _);
+                }
+
+                var result = new OperationReturn
+                {
+                    Dimm = $"slot{slot}", Operation = command, Ok = true, Message = "ok", Blocks = [], Readiness = "ready",
+                };
+                await ReplyAsync(id, JsonSerializer.SerializeToNode(result, ProtocolJsonContext.Default.OperationReturn));
+                break;
+            default:
+                await SendAsync(new JsonObject { ["error"] = new JsonObject { ["class"] = "UnknownCommand", ["desc"] = command }, ["id"] = id }.ToJsonString());
+                break;
+        }
+    }
+
+    private static HelloReturn Hello() => new()
+    {
+        Protocol = 1, Agent = "guest-agent", Version = "0.1.0", Capabilities = ["events"], BlockSize = BlockSize, Policy = "movable",
+    };
+
+    private ModelReport Model()
+    {
+        var dimms = new List<DimmReport>();
+        foreach (var (_, slot, addr, size) in qemu.Dimms)
+        {
+            var prepared = Prepared.ContainsKey(slot);
+            var (readiness, reason) = NotReady.TryGetValue(slot, out var r) ? r : ("ready", prepared ? "every block is offline" : "every block is in ZONE_MOVABLE");
+            dimms.Add(new DimmReport
+            {
+                Id = $"slot{slot}", Kind = "acpi", Slot = slot, AcpiDevice = $"PNP0C80:{slot:x2}", Start = addr, Size = size, Node = 0,
+                Blocks = Enumerable.Range(0, (int)(size / BlockSize)).Select(i => "memory" + ((addr / BlockSize) + i).ToString(CultureInfo.InvariantCulture)).ToList(),
+                State = prepared ? "offline" : "online", Zones = prepared ? [] : [readiness == "ready" ? "Movable" : "Normal"],
+                Removable = true, Readiness = readiness, Reason = reason,
+            });
+        }
+
+        return new ModelReport
+        {
+            SysfsRoot = "/sys", BlockSize = BlockSize, Policy = "movable",
+            Blocks = new BlockSummary { Total = 8, Online = 8, Offline = 0, MovableBytes = 0, KernelBytes = 1L << 30, OfflineBytes = 0 },
+            Dimms = dimms,
+        };
+    }
+
+    private Task ReplyAsync(JsonNode? id, JsonNode? value) => SendAsync(new JsonObject { ["return"] = value, ["id"] = id }.ToJsonString());
+
+    private Task EventAsync(string name, JsonNode data) => SendAsync(new JsonObject
+    {
+        ["event"] = name, ["data"] = data, ["timestamp"] = new JsonObject { ["seconds"] = 0, ["microseconds"] = 0 },
+    }.ToJsonString());
+}

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace GuestAgent.Host.Tests.Support;
+
+/// <summary>
+/// A scripted QMP server that keeps QEMU's memory-device bookkeeping: backends, pc-dimms in slots from 4 GiB up, the
+/// event sequences measured on real QEMU 7.2 (docs: qemu-memory-hotplug-facts.md) for a successful eject
+/// (<c>_OST</c> 0x84, <c>DEVICE_DELETED</c>, <c>_OST</c> 0) and a refused one (0x84, then 0x82, nothing else), and
+/// its error texts. The VM tests check the same sequences on the real QEMU.
+/// </summary>
+public sealed class SimulatedQemu : LineServer
+{
+    private readonly Lock _state = new();
+    private readonly Dictionary<string, long> _backends = new(StringComparer.Ordinal);
+    private readonly List<JsonObject> _dimms = [];
+
+    public SimulatedQemu(long bootMemory = 1L << 30, int slots = 8, long maxMemory = 4L << 30)
+        : base("qmp.sock")
+    {
+        BootMemory = bootMemory;
+        Slots = slots;
+        MaxMemory = maxMemory;
+    }
+
+    public long BootMemory { get; }
+
+    public int Slots { get; }
+
+    public long MaxMemory { get; }
+
+    /// <summary>What the guest does on device_del: <c>eject</c>, <c>refuse</c> (0x82) or <c>ignore</c> (no answer).</summary>
+    public string EjectBehaviour { get; set; } = "eject";
+
+    /// <summary>The greeting line; anything but QEMU's makes a "not QMP" peer.</summary>
+    public string Greeting { get; set; } = """{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}""";
+
+    public ConcurrentQueue<string> Commands { get; } = new();
+
+    public IReadOnlyList<string> CommandNames => Commands.Select(c => JsonNode.Parse(c)!["execute"]!.GetValue<string>()).ToList();
+
+    public IReadOnlyList<string> DeviceIds
+    {
+        get
+        {
+            lock (_state)
+            {
+                return _dimms.Select(d => d["id"]!.GetValue<string>()).ToList();
+            }
+        }
+    }
+
+    public IReadOnlyCollection<string> BackendIds
+    {
+        get
+        {
+            lock (_state)
+            {
+                return _backends.Keys.ToList();
+            }
+        }
+    }
+
+    public List<(string Id, int Slot, long Addr, long Size)> Dimms
+    {
+        get
+        {
+            lock (_state)
+            {
+                return _dimms.Select(d => (d["id"]!.GetValue<string>(), d["slot"]!.GetValue<int>(), d["addr"]!.GetValue<long>(), d["size"]!.GetValue<long>())).ToList();
+            }
+        }
+    }
+
+    public long Plugged
+    {
+        get
+        {
+            lock (_state)
+            {
+                return _dimms.Sum(d => d["size"]!.GetValue<long>());
+            }
+        }
+    }
+
+    /// <summary>Plugs a DIMM directly, as someone else (libvirt, a person) would.</summary>
+    public void AddDimm(string id, string backend, long size)
+    {
+        lock (_state)
+        {
+            _backends[backend] = size;
+            Place(id, backend, size, 0);
+        }
+    }
+
+    protected override Task OnConnectedAsync() => SendAsync(Greeting);
+
+    protected override async Task OnLineAsync(string line)
+    {
+        Commands.Enqueue(line);
+        JsonObject request;
+        try
+        {
+            request = JsonNode.Parse(line)!.AsObject();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            await SendAsync("""{"error": {"class": "GenericError", "desc": "JSON parse error"}}""");
+            return;
+        }
+
+        var id = request["id"]?.DeepClone();
+        var arguments = request["arguments"] as JsonObject ?? [];
+        var (result, error, after) = Execute(request["execute"]!.GetValue<string>(), arguments);
+        var reply = error is null
+            ? new JsonObject { ["return"] = result ?? new JsonObject(), ["id"] = id }
+            : new JsonObject { ["error"] = new JsonObject { ["class"] = error.Value.Class, ["desc"] = error.Value.Desc }, ["id"] = id };
+        await SendAsync(reply.ToJsonString());
+        foreach (var e in after)
+        {
+            await Task.Delay(5);
+            await SendEventAsync(e.Name, e.Data);
+        }
+    }
+
+    public Task SendEventAsync(string name, JsonObject data)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var e = new JsonObject
+        {
+            ["event"] = name, ["data"] = data,
+            ["timestamp"] = new JsonObject { ["seconds"] = now.ToUnixTimeSeconds(), ["microseconds"] = now.Millisecond * 1000 },
+        };
+        return SendAsync(e.ToJsonString());
+    }
+
+    private (JsonNode? Result, (string Class, string Desc)? Error, List<(string Name, JsonObject Data)> After) Execute(string command, JsonObject arguments)
+    {
+        List<(string, JsonObject)> after = [];
+        lock (_state)
+        {
+            switch (command)
+            {
+                case "qmp_capabilities":
+                    return (null, null, after);
+                case "query-memory-devices":
+                    return (new JsonArray(_dimms.Select(d => (JsonNode)new JsonObject { ["type"] = "dimm", ["data"] = d.DeepClone() }).ToArray()), null, after);
+                case "query-memory-size-summary":
+                    return (new JsonObject { ["base-memory"] = BootMemory, ["plugged-memory"] = _dimms.Sum(d => d["size"]!.GetValue<long>()) }, null, after);
+                case "query-acpi-ospm-status":
+                    return (new JsonArray(Enumerable.Range(0, Slots).Select(s => (JsonNode)new JsonObject
+                    {
+                        ["slot"] = s.ToString(CultureInfo.InvariantCulture), ["slot-type"] = "DIMM", ["source"] = 0, ["status"] = 0,
+                    }).ToArray()), null, after);
+                case "object-add":
+                {
+                    var backend = arguments["id"]!.GetValue<string>();
+                    if (_backends.ContainsKey(backend))
+                    {
+                        return (null, ("GenericError", $"attempt to add duplicate property '{backend}' to object (type 'container')"), after);
+                    }
+
+                    _backends[backend] = arguments["size"]!.GetValue<long>();
+                    return (null, null, after);
+                }
+
+                case "device_add":
+                {
+                    var id = arguments["id"]!.GetValue<string>();
+                    var backend = arguments["memdev"]!.GetValue<string>();
+                    if (_dimms.Any(d => d["id"]!.GetValue<string>() == id))
+                    {
+                        return (null, ("GenericError", $"Duplicate device ID '{id}'"), after);
+                    }
+
+                    if (_dimms.Any(d => d["memdev"]!.GetValue<string>() == "/objects/" + backend))
+                    {
+                        return (null, ("GenericError", $"can't use already busy memdev: {backend}"), after);
+                    }
+
+                    if (_dimms.Count >= Slots)
+                    {
+                        return (null, ("GenericError", "no free slots available"), after);
+                    }
+
+                    var size = _backends[backend];
+                    var used = _dimms.Sum(d => d["size"]!.GetValue<long>());
+                    if (BootMemory + used + size > MaxMemory)
+                    {
+                        return (null, ("GenericError", $"not enough space, currently 0x{used:x} in use of total space for memory devices 0x{MaxMemory - BootMemory:x}"), after);
+                    }
+
+                    var node = arguments["node"]?.GetValue<int>() ?? 0;
+                    if (node != 0)
+                    {
+                        return (null, ("GenericError", $"'node' property value {node} exceeds the number of numa nodes 1"), after);
+                    }
+
+                    var slot = Place(id, backend, size, node);
+                    after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 1, 0)));
+                    return (null, null, after);
+                }
+
+                case "device_del":
+                {
+                    var id = arguments["id"]!.GetValue<string>();
+                    var dimm = _dimms.FirstOrDefault(d => d["id"]!.GetValue<string>() == id);
+                    if (dimm is null)
+                    {
+                        return (null, ("DeviceNotFound", $"Device '{id}' not found"), after);
+                    }
+
+                    var slot = dimm["slot"]!.GetValue<int>();
+                    after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 3, 0x84)));
+                    if (EjectBehaviour == "eject")
+                    {
+                        _dimms.Remove(dimm);
+                        after.Add(("DEVICE_DELETED", new JsonObject { ["device"] = id, ["path"] = "/machine/peripheral/" + id }));
+                        after.Add(("ACPI_DEVICE_OST", Ost(null, slot, 3, 0)));
+                    }
+                    else if (EjectBehaviour == "refuse")
+                    {
+                        after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 3, 0x82)));
+                    }
+
+                    return (null, null, after);
+                }
+
+                case "object-del":
+                {
+                    var backend = arguments["id"]!.GetValue<string>();
+                    if (!_backends.ContainsKey(backend))
+                    {
+                        return (null, ("GenericError", $"object '{backend}' not found"), after);
+                    }
+
+                    if (_dimms.Any(d => d["memdev"]!.GetValue<string>() == "/objects/" + backend))
+                    {
+                        return (null, ("GenericError", $"object '{backend}' is in use, can not be deleted"), after);
+                    }
+
+                    _backends.Remove(backend);
+                    return (null, null, after);
+                }
+
+                default:
+                    return (null, ("CommandNotFound", $"The command {command} has not been found"), after);
+            }
+        }
+    }
+
+    private int Place(string id, string backend, long size, int node)
+    {
+        var slot = Enumerable.Range(0, Slots).First(s => _dimms.All(d => d["slot"]!.GetValue<int>() != s));
+        var addr = 4L << 30;
+        foreach (var d in _dimms.OrderBy(d => d["addr"]!.GetValue<long>()))
+        {
+            var start = d["addr"]!.GetValue<long>();
+            if (addr + size <= start)
+            {
+                break;
+            }
+
+            addr = Math.Max(addr, start + d["size"]!.GetValue<long>());
+        }
+
+        _dimms.Add(new JsonObject
+        {
+            ["id"] = id, ["memdev"] = "/objects/" + backend, ["addr"] = addr, ["size"] = size, ["slot"] = slot, ["node"] = node,
+            ["hotplugged"] = true, ["hotpluggable"] = true,
+        });
+        return slot;
+    }
+
+    private static JsonObject Ost(string? device, int slot, int source, int status)
+    {
+        var info = new JsonObject();
+        if (device is not null)
+        {
+            info["device"] = device;
+        }
+
+        info["slot"] = slot.ToString(CultureInfo.InvariantCulture);
+        info["slot-type"] = "DIMM";
+        info["source"] = source;
+        info["status"] = status;
+        return new JsonObject { ["info"] = info };
+    }
+}
