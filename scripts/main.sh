@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The main job: builds the agent and prints the memory model of this machine (guest-agent scan on its own /sys).
+# The main job: a demo on a real Linux kernel in QEMU. Installs what it needs (apt packages, NuGet restore, Debian's
+# kernel, cached), boots a 1 GiB guest with the agent in it, plugs two 256 MiB DIMMs with the host controller, shows
+# them onlined Movable and ready, shrinks back to boot memory, and prints a summary with timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-dotnet build guest-agent/GuestAgent -c Release --nologo -v quiet >/dev/null
-exec dotnet guest-agent/GuestAgent/bin/Release/net10.0/guest-agent.dll scan "$@"
+GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
+export GUEST_AGENT_VM_DIR
+dotnet build demo/GuestAgent.Demo -c Release --nologo -v quiet >/dev/null
+exec dotnet demo/GuestAgent.Demo/bin/Release/net10.0/guest-agent-demo.dll "$@"

@@ -17,6 +17,10 @@ dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
 results="$repo/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
+# The end-to-end scenarios append their wall times here; printed after the run.
+export GUEST_AGENT_TIMINGS="$results/scenario-timings.txt"
+: > "$GUEST_AGENT_TIMINGS"
+started=$(date +%s)
 status=0
 dotnet test GuestAgent.sln -c Release --no-build --nologo \
   --logger "trx" --results-directory "$results" 2>&1 | tee "$results/console.log" || status=$?
@@ -31,4 +35,7 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
         failed += int(m.group(1)); passed += int(m.group(2)); skipped += int(m.group(3))
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
+echo "End-to-end scenarios on the real kernel in QEMU (wall time):"
+sed 's/^/  /' "$GUEST_AGENT_TIMINGS"
+echo "Whole test run: $(( $(date +%s) - started )) s"
 exit $status

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using GuestAgent.Protocol.Model;
+using GuestAgent.VmHarness;
 
 namespace GuestAgent.Vm.Tests;
 

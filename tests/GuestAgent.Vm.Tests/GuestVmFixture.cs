@@ -1,4 +1,5 @@
 using System.Globalization;
+using GuestAgent.VmHarness;
 
 namespace GuestAgent.Vm.Tests;
 
@@ -17,7 +18,7 @@ public sealed class GuestVmFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _vm = await TestVm.StartAsync();
+        _vm = await VmStart.StartOrSkipAsync();
         _qmp = await QmpTestClient.ConnectAsync(_vm.QmpSocket);
         BootMemTotalKb = long.Parse((await _vm.Shell.CheckAsync("awk '/MemTotal/ {print $2}' /proc/meminfo")).Trim(), CultureInfo.InvariantCulture);
         await _vm.StartAgentAsync();

@@ -1,3 +1,5 @@
+using GuestAgent.VmHarness;
+
 namespace GuestAgent.Vm.Tests;
 
 /// <summary>

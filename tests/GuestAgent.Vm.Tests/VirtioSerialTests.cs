@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using GuestAgent.Protocol;
 using GuestAgent.Protocol.Client;
 using GuestAgent.Protocol.Messages;
+using GuestAgent.Protocol;
+using GuestAgent.VmHarness;
 
 namespace GuestAgent.Vm.Tests;
 

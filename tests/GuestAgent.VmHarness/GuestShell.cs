@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace GuestAgent.Vm.Tests;
+namespace GuestAgent.VmHarness;
 
 /// <summary>
 /// The guest's control channel (its second serial port, served by the test init): each request is one line of base64

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace GuestAgent.Vm.Tests;
+namespace GuestAgent.VmHarness;
 
 /// <summary>A minimal QMP client for the tests' own checks and set-up (the product's client lives in the host controller).</summary>
 public sealed class QmpTestClient : IAsyncDisposable

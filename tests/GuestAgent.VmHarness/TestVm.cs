@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using GuestAgent.TestSupport;
 
-namespace GuestAgent.Vm.Tests;
+namespace GuestAgent.VmHarness;
 
 /// <summary>
 /// A small guest under QEMU/TCG: Debian's kernel, 1 GiB, <c>slots=8,maxmem=4G</c>, one vCPU, no network; the host's root
@@ -27,7 +27,14 @@ public sealed class TestVm : IAsyncDisposable
 
     public TimeSpan BootTime { get; }
 
+    /// <summary>The tests' own QMP monitor (for set-up and independent checks).</summary>
     public string QmpSocket => Path.Combine(_dir.Path, "qmp.sock");
+
+    /// <summary>A second QMP monitor for the host controller (QEMU serves one client per monitor).</summary>
+    public string HostQmpSocket => Path.Combine(_dir.Path, "qmp-host.sock");
+
+    /// <summary>The host controller's state file for this VM.</summary>
+    public string HostStateFile => Path.Combine(_dir.Path, "vm.dimms.json");
 
     public string AgentSocket => Path.Combine(_dir.Path, "agent.sock");
 
@@ -51,6 +58,7 @@ public sealed class TestVm : IAsyncDisposable
             "-serial", "file:" + P("console.log"),
             "-chardev", $"socket,id=control,path={P("control.sock")},server=on,wait=off", "-serial", "chardev:control",
             "-qmp", $"unix:{P("qmp.sock")},server=on,wait=off",
+            "-qmp", $"unix:{P("qmp-host.sock")},server=on,wait=off",
             "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
             "-fsdev", $"local,id=repo,path={VmImage.RepositoryRoot()},security_model=none,readonly=on,multidevs=remap",

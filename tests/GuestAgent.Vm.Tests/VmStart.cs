@@ -1,0 +1,20 @@
+using GuestAgent.VmHarness;
+
+namespace GuestAgent.Vm.Tests;
+
+/// <summary>Boots a test guest, or skips the test when there is no VM image and none is required.</summary>
+public static class VmStart
+{
+    public static async Task<TestVm> StartOrSkipAsync(string extraKernelArguments = "")
+    {
+        try
+        {
+            return await TestVm.StartAsync(extraKernelArguments);
+        }
+        catch (VmImageMissingException e) when (!VmImage.Required)
+        {
+            Assert.Skip(e.Message);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace GuestAgent.VmHarness;
+
+/// <summary>What one run of the real <c>guest-agent-host</c> did.</summary>
+public sealed record HostControllerRun(string Arguments, int Code, string Output, string Error, TimeSpan Elapsed)
+{
+    /// <summary>
+    /// Runs the built <c>guest-agent-host</c> against <paramref name="vm"/>'s own QMP monitor, virtio-serial socket and
+    /// state file, with <c>--slots 8 --max-memory 4G</c> as the VM was started.
+    /// </summary>
+    public static async Task<HostControllerRun> RunAsync(TestVm vm, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(VmImage.HostControllerDll());
+        foreach (var argument in new[] { "--qmp", vm.HostQmpSocket, "--agent", vm.AgentSocket, "--state", vm.HostStateFile, "--slots", "8", "--max-memory", "4G" }.Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start guest-agent-host");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException("guest-agent-host " + string.Join(' ', arguments) + " did not finish in 10 minutes");
+        }
+
+        return new HostControllerRun(string.Join(' ', arguments), process.ExitCode, await output, await error, watch.Elapsed);
+    }
+
+    /// <summary>Throws with everything it printed unless it exited 0.</summary>
+    public HostControllerRun Check() => Code == 0
+        ? this
+        : throw new InvalidOperationException($"guest-agent-host {Arguments} exited {Code}:\n{Output}\n{Error}");
+}

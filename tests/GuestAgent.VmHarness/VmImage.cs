@@ -1,0 +1,48 @@
+namespace GuestAgent.VmHarness;
+
+/// <summary>
+/// The kernel and initramfs made by <c>tests/vm/prepare.sh</c>: found through <c>GUEST_AGENT_VM_DIR</c> (set by the
+/// test command) or the default cache. Absent, <see cref="Directory"/> throws <see cref="VmImageMissingException"/>;
+/// the VM tests skip themselves then, unless <c>GUEST_AGENT_VM_REQUIRED=1</c> (the test command sets it).
+/// </summary>
+public static class VmImage
+{
+    public static string Directory()
+    {
+        var dir = Environment.GetEnvironmentVariable("GUEST_AGENT_VM_DIR");
+        if (string.IsNullOrEmpty(dir))
+        {
+            var cache = Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", ".cache", "guest-agent-vm");
+            dir = System.IO.Directory.Exists(cache)
+                ? System.IO.Directory.EnumerateDirectories(cache).FirstOrDefault(d => File.Exists(Path.Combine(d, "vmlinux")))
+                : null;
+        }
+
+        if (dir is not null && File.Exists(Path.Combine(dir, "vmlinux")) && File.Exists(Path.Combine(dir, "initrd.img")))
+        {
+            return dir;
+        }
+
+        throw new VmImageMissingException("no VM image: run tests/vm/prepare.sh (the test command does)");
+    }
+
+    /// <summary>True when a missing image must fail the tests rather than skip them (the test command sets it).</summary>
+    public static bool Required => Environment.GetEnvironmentVariable("GUEST_AGENT_VM_REQUIRED") == "1";
+
+    /// <summary>The repository's root, shared read-only with the guest at the same path.</summary>
+    public static string RepositoryRoot() => TestSupport.RepositoryRoot.Find();
+
+    /// <summary>The built guest-agent (same configuration as the caller), as the guest sees it through 9p.</summary>
+    public static string AgentDll() => Built(Path.Combine("guest-agent", "GuestAgent"), "guest-agent.dll");
+
+    /// <summary>The built guest-agent-host (same configuration as the caller).</summary>
+    public static string HostControllerDll() => Built(Path.Combine("host-controller", "GuestAgent.Host"), "guest-agent-host.dll");
+
+    /// <summary>The configuration (Debug/Release) the calling assembly was built in: its bin folder's child.</summary>
+    public static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+
+    private static string Built(string project, string file) =>
+        Path.Combine(RepositoryRoot(), project, "bin", Configuration(), "net10.0", file) is var path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{file} is not built: {path}");
+}
