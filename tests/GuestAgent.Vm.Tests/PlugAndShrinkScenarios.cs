@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json.Nodes;
+using GuestAgent.TestSupport;
 using GuestAgent.VmHarness;
 
 namespace GuestAgent.Vm.Tests;
@@ -28,6 +31,9 @@ public sealed class PlugAndShrinkScenarios(ScenarioVm vm) : IClassFixture<Scenar
         using var timing = new ScenarioTimings("scenario 1: plug two 256 MiB DIMMs");
         await BackToBootMemoryAsync();
         var before = await vm.MemTotalKbAsync();
+        var events = new ConcurrentQueue<string>();
+        using var watch = HostControllerRun.StartWatch(vm.Vm, events);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the watcher connects (a .NET start)
 
         var first = (await vm.HostAsync("plug", "256M")).Check();
         var second = (await vm.HostAsync("plug", "256M")).Check();
@@ -53,7 +59,19 @@ public sealed class PlugAndShrinkScenarios(ScenarioVm vm) : IClassFixture<Scenar
 
         Assert.Equal(512 * 1024, await vm.MemTotalKbAsync() - before);
         Assert.Contains("blocks online in Movable", first.Output, StringComparison.Ordinal);
+
+        // watch saw QEMU announce both DIMMs to the guest (ACPI_DEVICE_OST, source 1 = device check, status 0).
+        await Eventually.TrueAsync(() => events.Count(IsInsertOst) >= 2, "two insert _OST events from watch", TimeSpan.FromSeconds(30));
+        watch.Kill();
+        await watch.WaitForExitAsync();
     });
+
+    private static bool IsInsertOst(string line)
+    {
+        var e = JsonNode.Parse(line)!;
+        return e["source"]?.GetValue<string>() == "qemu" && e["event"]?.GetValue<string>() == "ACPI_DEVICE_OST"
+               && e["data"]?["info"]?["source"]?.GetValue<int>() == 1 && e["data"]?["info"]?["status"]?.GetValue<int>() == 0;
+    }
 
     [Fact]
     public Task TheOvirtShrinkEndsAt1408MiB() => vm.WithGuestLogAsync(async () =>

@@ -33,6 +33,9 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>A second QMP monitor for the host controller (QEMU serves one client per monitor).</summary>
     public string HostQmpSocket => Path.Combine(_dir.Path, "qmp-host.sock");
 
+    /// <summary>A third QMP monitor for <c>guest-agent-host watch</c>, which holds its monitor for as long as it runs.</summary>
+    public string WatchQmpSocket => Path.Combine(_dir.Path, "qmp-watch.sock");
+
     /// <summary>The host controller's state file for this VM.</summary>
     public string HostStateFile => Path.Combine(_dir.Path, "vm.dimms.json");
 
@@ -59,6 +62,7 @@ public sealed class TestVm : IAsyncDisposable
             "-chardev", $"socket,id=control,path={P("control.sock")},server=on,wait=off", "-serial", "chardev:control",
             "-qmp", $"unix:{P("qmp.sock")},server=on,wait=off",
             "-qmp", $"unix:{P("qmp-host.sock")},server=on,wait=off",
+            "-qmp", $"unix:{P("qmp-watch.sock")},server=on,wait=off",
             "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
             "-fsdev", $"local,id=repo,path={VmImage.RepositoryRoot()},security_model=none,readonly=on,multidevs=remap",

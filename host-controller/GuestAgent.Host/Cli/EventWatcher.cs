@@ -11,16 +11,16 @@ public sealed class EventWatcher(TextWriter output, bool json)
     public async Task<int> RunAsync(QmpClient qmp, AgentLink? agent, CancellationToken cancellationToken)
     {
         using var qemuEvents = qmp.Subscribe();
-        var qemu = PumpAsync("qemu", qemuEvents.Events.ReadAllAsync(cancellationToken), e => (e.Name, e.Data, e.Timestamp));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var guest = agent is null
             ? Task.CompletedTask
-            : PumpAsync("guest", agent.Events.ReadAllAsync(cancellationToken), e => (
+            : PumpAsync("guest", agent.Events.ReadAllAsync(stop.Token), e => (
                 e["event"]?.GetValue<string>() ?? "?",
                 e["data"] as JsonObject ?? [],
                 DateTimeOffset.FromUnixTimeSeconds(e["timestamp"]?["seconds"]?.GetValue<long>() ?? 0).AddTicks((e["timestamp"]?["microseconds"]?.GetValue<long>() ?? 0) * 10)));
         try
         {
-            await qemu.ConfigureAwait(false);
+            await PumpAsync("qemu", qemuEvents.Events.ReadAllAsync(stop.Token), e => (e.Name, e.Data, e.Timestamp)).ConfigureAwait(false);
             Write("qemu", "CONNECTION_CLOSED", [], DateTimeOffset.UtcNow);
             return ExitCodes.Ok;
         }
@@ -30,6 +30,8 @@ public sealed class EventWatcher(TextWriter output, bool json)
         }
         finally
         {
+            // QEMU gone or stopped by the user: the guest's side ends with it.
+            await stop.CancelAsync().ConfigureAwait(false);
             try
             {
                 await guest.ConfigureAwait(false);
