@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in coreutils util-linux systemd udev; do
+# rpm (rpmbuild, rpm2cpio) and rpmlint build and check the RPM; cpio unpacks it in the packaging tests.
+for pkg in coreutils util-linux systemd udev rpm rpmlint cpio; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

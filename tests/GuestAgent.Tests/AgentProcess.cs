@@ -10,15 +10,19 @@ public sealed class AgentProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    private AgentProcess(IEnumerable<string> args, IDictionary<string, string>? environment)
+    private AgentProcess(string? executable, IEnumerable<string> args, IDictionary<string, string>? environment)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(executable ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "guest-agent.dll"));
+        if (executable is null)
+        {
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "guest-agent.dll"));
+        }
+
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -61,7 +65,11 @@ public sealed class AgentProcess : IDisposable
         }
     }
 
-    public static AgentProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null) => new(args, environment);
+    public static AgentProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null) => new(null, args, environment);
+
+    /// <summary>Runs another build of the agent, e.g. the self-contained binary from the RPM.</summary>
+    public static AgentProcess StartExecutable(string executable, IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
+        new(executable, args, environment);
 
     /// <summary>Runs to completion (at most a minute) and returns the exit code.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)

@@ -24,7 +24,9 @@ internal static class PackagingTools
         }
     }
 
-    public static async Task<(int Code, string Output)> RunAsync(string file, params string[] args)
+    public static Task<(int Code, string Output)> RunAsync(string file, params string[] args) => RunAsync(file, args, TimeSpan.FromMinutes(2));
+
+    public static async Task<(int Code, string Output)> RunAsync(string file, string[] args, TimeSpan timeLimit)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -35,7 +37,7 @@ internal static class PackagingTools
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var limit = new CancellationTokenSource(timeLimit);
         await process.WaitForExitAsync(limit.Token);
         return (process.ExitCode, await stdout + await stderr);
     }
