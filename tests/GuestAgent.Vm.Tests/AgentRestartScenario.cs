@@ -18,12 +18,14 @@ public sealed class AgentRestartScenario(ScenarioVm vm) : IClassFixture<Scenario
         timing.Step("DIMM filled");
 
         // In the guest: as soon as the agent starts offlining the first block, stop it (SIGTERM, as systemctl stop).
+        // Only then: a watcher that gave up must not stop an agent that was never asked.
         await vm.Vm.Shell.CheckAsync(
-            $"(for i in $(seq 1 600); do grep -q offline /sys/devices/system/memory/memory{firstBlock}/state && break; sleep 0.05; done; "
-            + "kill $(cat /tmp/agent.pid); echo stopped > /tmp/agent.stopped) > /dev/null 2>&1 &");
-        var unplug = await vm.HostAsync("unplug", id);
+            $"(for i in $(seq 1 3000); do if grep -q offline /sys/devices/system/memory/memory{firstBlock}/state; then "
+            + "kill $(cat /tmp/agent.pid); echo stopped > /tmp/agent.stopped; exit 0; fi; sleep 0.05; done; echo gave-up > /tmp/agent.stopped) > /dev/null 2>&1 &");
+        var unplug = await vm.HostAsync("unplug", id, "--prepare-timeout", "120");
         timing.Step($"unplug answered in {unplug.Elapsed.TotalSeconds:0.0} s");
         await vm.Vm.WaitInGuestAsync("test -f /tmp/agent.stopped", "the agent stopped", TimeSpan.FromSeconds(60));
+        Assert.Equal("stopped", (await vm.Vm.Shell.CheckAsync("cat /tmp/agent.stopped")).Trim());
 
         Assert.Equal(1, unplug.Code);
         Assert.Contains("went away during prepare-unplug", unplug.Error, StringComparison.Ordinal);

@@ -11,6 +11,10 @@ public sealed class RefusalScenario(KernelZoneVm vm) : IClassFixture<KernelZoneV
         using var timing = new ScenarioTimings("scenario 3: refusal of a kernel-zone DIMM");
         (await vm.HostAsync("plug", "256M")).Check();
         var (id, (_, addr, size)) = (await vm.QemuDimmsAsync()).Single();
+        var first = addr / (128L << 20);
+        await vm.Vm.WaitInGuestAsync(
+            $"test \"$(cat /sys/devices/system/memory/memory{first}/state /sys/devices/system/memory/memory{first + 1}/state | sort -u)\" = online",
+            "the DIMM online", TimeSpan.FromSeconds(60));
         Assert.All(await vm.GuestBlocksAsync(addr, size), b => Assert.StartsWith("online Normal", b, StringComparison.Ordinal));
 
         // ZONE_NORMAL is otherwise empty in this guest (1 GiB of boot memory is all DMA32), so kernel allocations

@@ -23,6 +23,7 @@ public sealed class AgentLink : IAsyncDisposable
     private readonly TaskCompletionSource<ModelReport> _readyOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _pump;
     private ModelReport? _model;
+    private long? _uptime;
 
     private AgentLink(ProtocolClient client, string path)
     {
@@ -152,6 +153,15 @@ public sealed class AgentLink : IAsyncDisposable
                         var data = e["data"].Deserialize(ProtocolJsonContext.Default.AgentReadyData);
                         if (data is not null)
                         {
+                            // Over virtio-serial the host's socket outlives the guest agent: a new agent process
+                            // announces itself with AGENT_READY and a smaller uptime. Requests sent to the old one
+                            // will never be answered.
+                            if (_uptime is { } seen && data.UptimeSeconds < seen)
+                            {
+                                _stopped.TrySetResult($"the agent restarted (AGENT_READY with uptime {data.UptimeSeconds} s after {seen} s)");
+                            }
+
+                            _uptime = data.UptimeSeconds;
                             _model = data.Model;
                             _readyOnce.TrySetResult(data.Model);
                         }

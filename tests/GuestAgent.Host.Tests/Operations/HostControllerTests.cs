@@ -135,13 +135,16 @@ public sealed class HostControllerTests
         Assert.DoesNotContain("device_del", h.Qemu.CommandNames);
     }
 
-    [Fact]
-    public async Task AnAgentStoppingMidPrepareIsReportedAndQemuIsNotAsked()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnAgentStoppingOrRestartingMidPrepareIsReportedAndQemuIsNotAsked(bool restarts)
     {
         await using var h = new ControllerHarness();
         await using var controller = await h.OpenAsync();
         await controller.PlugAsync(256 * M, null, Token);
-        h.Agent.StopsDuringPrepare = true;
+        h.Agent.StopsDuringPrepare = !restarts;
+        h.Agent.RestartsDuringPrepare = restarts;
 
         var e = await Assert.ThrowsAsync<HostCommandException>(() => controller.UnplugAsync("ga-dimm0", force: false, Token));
 

@@ -28,6 +28,9 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
     /// <summary>Say AGENT_STOPPING instead of answering prepare-unplug.</summary>
     public bool StopsDuringPrepare { get; set; }
 
+    /// <summary>Instead of answering prepare-unplug, announce a new agent process (AGENT_READY with uptime 0), as a restarted agent does over virtio-serial.</summary>
+    public bool RestartsDuringPrepare { get; set; }
+
     /// <summary><c>answer</c>, <c>silent</c> (never replies) or <c>junk</c> (replies with garbage).</summary>
     public string Mode { get; set; } = "answer";
 
@@ -63,6 +66,9 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
                 break;
             case "get-model":
                 await ReplyAsync(id, JsonSerializer.SerializeToNode(Model(), ProtocolJsonContext.Default.ModelReport));
+                break;
+            case "prepare-unplug" when RestartsDuringPrepare:
+                await EventAsync("AGENT_READY", JsonSerializer.SerializeToNode(new AgentReadyData { Agent = Hello(), Model = Model(), UptimeSeconds = 0 }, ProtocolJsonContext.Default.AgentReadyData)!);
                 break;
             case "prepare-unplug" when StopsDuringPrepare:
                 await EventAsync("AGENT_STOPPING", new JsonObject { ["reason"] = "stopping" });
