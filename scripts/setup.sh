@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 # rpm (rpmbuild, rpm2cpio) and rpmlint build and check the RPM; cpio unpacks it in the packaging tests.
-for pkg in coreutils util-linux systemd udev rpm rpmlint cpio; do
+# dbus-daemon and dbus-bin (dbus-send, dbus-monitor) run the private bus of the D-Bus tests.
+for pkg in coreutils util-linux systemd udev rpm rpmlint cpio dbus-daemon dbus-bin; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

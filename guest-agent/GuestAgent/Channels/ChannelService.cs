@@ -28,6 +28,9 @@ public sealed class ChannelService(
     /// <summary>Whether any peer is connected right now (for status lines).</summary>
     public bool AnyPeerConnected => !_sessions.IsEmpty;
 
+    /// <summary>Raised when a peer connects or disconnects (after <see cref="AnyPeerConnected"/> changed or not).</summary>
+    public event Action? PeersChanged;
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         var stopping = ProtocolMessages.Event(
@@ -104,6 +107,7 @@ public sealed class ChannelService(
     {
         var session = new ProtocolSession(connection, agent, dispatcher, options, time, loggers.CreateLogger<ProtocolSession>());
         _sessions[session] = 0;
+        PeersChanged?.Invoke();
         try
         {
             await session.RunAsync(stoppingToken).ConfigureAwait(false);
@@ -115,6 +119,7 @@ public sealed class ChannelService(
         finally
         {
             _sessions.TryRemove(session, out _);
+            PeersChanged?.Invoke();
             await connection.DisposeAsync().ConfigureAwait(false);
             slots.Release();
         }

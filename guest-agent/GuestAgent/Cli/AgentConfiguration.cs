@@ -44,6 +44,23 @@ public static class AgentConfiguration
         return errors.Count == 0 ? options : throw new ConfigurationException(errors);
     }
 
+    /// <summary>Binds and validates the <c>DBus</c> section; throws with every problem named.</summary>
+    public static DBus.DBusOptions BindDBusOptions(IConfiguration configuration)
+    {
+        var options = new DBus.DBusOptions();
+        try
+        {
+            configuration.GetSection(DBus.DBusOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException([e.InnerException?.Message ?? e.Message]);
+        }
+
+        var errors = options.Validate();
+        return errors.Count == 0 ? options : throw new ConfigurationException(errors);
+    }
+
     /// <summary>Binds and validates the <c>Memory</c> section; throws with every problem named.</summary>
     public static MemoryAgentOptions BindMemoryOptions(IConfiguration configuration)
     {

@@ -55,11 +55,13 @@ public static class RunCommand
             var configuration = AgentConfiguration.Build(configFile, overrides);
             var options = AgentConfiguration.BindMemoryOptions(configuration);
             var channels = AgentConfiguration.BindChannelOptions(configuration);
+            var dbus = AgentConfiguration.BindDBusOptions(configuration);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(Log.Logger, dispose: false);
             builder.Services.AddMemoryAgent(options);
             builder.Services.AddAgentChannels(channels, options);
+            builder.Services.AddAgentDBus(dbus);
             using var host = builder.Build();
             await host.RunAsync(cancellationToken).ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -53,4 +53,13 @@ public static class MemoryAgentServiceCollectionExtensions
         services.AddHostedService<SystemdNotifyService>();
         return services;
     }
+
+    /// <summary>The D-Bus interface <c>org.guestagent.Memory1</c> on the system bus (needs the channels' dispatcher).</summary>
+    public static IServiceCollection AddAgentDBus(this IServiceCollection services, DBus.DBusOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<DBus.DBusService>();
+        services.AddHostedService(sp => sp.GetRequiredService<DBus.DBusService>());
+        return services;
+    }
 }

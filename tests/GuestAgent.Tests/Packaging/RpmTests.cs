@@ -29,6 +29,7 @@ public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
                 "/etc/guest-agent", "/etc/guest-agent/guest-agent.json", "/usr/bin/guest-agent",
                 "/usr/lib/systemd/system/guest-agent.service", "/usr/lib/udev/rules.d/39-guest-agent-memory.rules",
                 "/usr/libexec/guest-agent", "/usr/libexec/guest-agent/guest-agent", "/usr/libexec/guest-agent/libMonoPosixHelper.so",
+                "/usr/share/dbus-1/system.d/org.guestagent.Memory1.conf",
                 "/usr/share/doc/guest-agent-0.1.0", "/usr/share/doc/guest-agent-0.1.0/README.md",
                 "/usr/share/doc/guest-agent-0.1.0/model.md", "/usr/share/doc/guest-agent-0.1.0/protocol.md",
             ],

@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using GuestAgent.TestSupport;
+
+namespace GuestAgent.Tests.DBus;
+
+/// <summary>
+/// The agent's D-Bus interface on a private system-like bus, with <c>busctl</c> and <c>dbus-send</c> as independent
+/// clients and the real agent binary on a fake sysfs tree.
+/// </summary>
+public sealed class DBusInterfaceTests : IDisposable
+{
+    private const string Object = "org.guestagent.Memory1";
+    private const string Path_ = "/org/guestagent/Memory1";
+    private const int Nobody = 65534;
+
+    private readonly FakeSysfsTree _tree = new();
+    private readonly TemporaryDirectory _runtime = new();
+
+    private AgentProcess StartAgent(string address, NotifySocket notify) => AgentProcess.Start(
+        ["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path, "--port", "", "--control-socket", ""],
+        new Dictionary<string, string> { ["GUEST_AGENT_DBus__Address"] = address, ["NOTIFY_SOCKET"] = notify.Address });
+
+    private static async Task WaitServedAsync(AgentProcess agent) =>
+        await Eventually.TrueAsync(() => agent.Stdout.Contains("D-Bus: serving", StringComparison.Ordinal) || agent.Stdout.Contains("without the D-Bus", StringComparison.Ordinal), "the agent on the bus", TimeSpan.FromSeconds(60));
+
+    [Fact]
+    public async Task PropertiesIntrospectionAndChangeSignalsWork()
+    {
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2, state: "online", zones: "Movable");
+        using var bus = new PrivateSystemBus();
+        using var notify = new NotifySocket();
+        using var agent = StartAgent(bus.Address, notify);
+        await WaitServedAsync(agent);
+
+        var introspect = await bus.BusctlAsync(null, "introspect", Object, Path_);
+        var blockSize = await bus.BusctlAsync(Nobody, "get-property", Object, Path_, Object, "BlockSize");
+        var dimms = await bus.BusctlAsync(Nobody, "get-property", Object, Path_, Object, "Dimms");
+
+        Assert.True(introspect.Code == 0, introspect.Output);
+        foreach (var member in new[] { ".PrepareUnplug", ".CancelUnplug", ".Rescan", ".SetPolicy", ".Dimms", ".HostConnected", ".DimmChanged", ".ReadinessChanged", ".PropertiesChanged" })
+        {
+            Assert.Contains(member, introspect.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("t 134217728", blockSize.Output.Trim());
+        Assert.True(dimms.Output.Contains("\"slot0\" 0 \"acpi\" 4294967296 268435456 0 1 \"Movable\" \"online\" \"ready\"", StringComparison.Ordinal), dimms.Output);
+
+        // Watch the bus, change the policy, plug a DIMM: PropertiesChanged, DimmChanged and ReadinessChanged arrive.
+        var lines = new ConcurrentQueue<string>();
+        using var monitor = StartMonitor(bus.Address, lines);
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        var set = await bus.BusctlAsync(null, "call", Object, Path_, Object, "SetPolicy", "s", "kernel");
+        _tree.AddDimm(1, 34, 2);
+        var rescan = await bus.BusctlAsync(null, "call", Object, Path_, Object, "Rescan");
+
+        Assert.True(set.Code == 0 && rescan.Code == 0, set.Output + rescan.Output);
+        Assert.Equal("s \"kernel\"", (await bus.BusctlAsync(null, "get-property", Object, Path_, Object, "Policy")).Output.Trim());
+        try
+        {
+            await Eventually.TrueAsync(() => lines.Any(l => l.Contains("member=ReadinessChanged", StringComparison.Ordinal)), "ReadinessChanged", TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\nmonitor:\n" + string.Join('\n', lines) + "\nagent:\n" + agent.Stdout, e);
+        }
+        monitor.Kill();
+        await monitor.WaitForExitAsync(TestContext.Current.CancellationToken);
+        var seen = string.Join('\n', lines);
+        Assert.Contains("member=PropertiesChanged", seen, StringComparison.Ordinal);
+        Assert.Contains("member=DimmChanged", seen, StringComparison.Ordinal);
+        Assert.Contains("\"slot1\"", seen, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RootPreparesAndCancelsAnUnplug()
+    {
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2, state: "online", zones: "Movable");
+        using var bus = new PrivateSystemBus();
+        using var notify = new NotifySocket();
+        using var agent = StartAgent(bus.Address, notify);
+        await WaitServedAsync(agent);
+        
+
+        var prepare = await bus.BusctlAsync(null, "call", Object, Path_, Object, "PrepareUnplug", "u", "0");
+        var stateAfterPrepare = _tree.ReadState(32);
+        var cancel = await bus.BusctlAsync(null, "call", Object, Path_, Object, "CancelUnplug", "u", "0");
+
+        Assert.True(prepare.Code == 0, prepare.Output);
+        Assert.StartsWith("bs true", prepare.Output.Trim(), StringComparison.Ordinal);
+        Assert.Equal("offline", stateAfterPrepare); // the fake tree keeps what the agent wrote
+        Assert.StartsWith("bs true", cancel.Output.Trim(), StringComparison.Ordinal);
+        Assert.Equal("online_movable", _tree.ReadState(32));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ANonRootCallerMayReadButNotChangeAnything(bool permissiveBus)
+    {
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2, state: "online", zones: "Movable");
+        using var bus = new PrivateSystemBus(permissiveBus);
+        using var notify = new NotifySocket();
+        using var agent = StartAgent(bus.Address, notify);
+        await WaitServedAsync(agent);
+
+        var read = await bus.BusctlAsync(Nobody, "get-property", Object, Path_, Object, "Policy");
+        var prepare = await Packaging.PackagingTools.RunAsync(
+            "/usr/bin/setpriv",
+            [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "/usr/bin/dbus-send", "--bus=" + bus.Address, "--print-reply", "--dest=" + Object, Path_, Object + ".PrepareUnplug", "uint32:0"],
+            TimeSpan.FromMinutes(1));
+        var policy = await bus.BusctlAsync(Nobody, "call", Object, Path_, Object, "SetPolicy", "s", "none");
+
+        Assert.Equal("s \"movable\"", read.Output.Trim());
+        Assert.NotEqual(0, prepare.Code);
+        Assert.NotEqual(0, policy.Code);
+        // Refused by the bus policy, or (on a bus that lets anyone call) by the agent itself.
+        Assert.True(prepare.Output.Contains(permissiveBus ? "AccessDenied: only root may call PrepareUnplug" : "AccessDenied: Rejected send message", StringComparison.Ordinal), prepare.Output);
+        Assert.Equal("online", _tree.ReadState(32));
+        Assert.Equal("s \"movable\"", (await bus.BusctlAsync(null, "get-property", Object, Path_, Object, "Policy")).Output.Trim());
+    }
+
+    [Fact]
+    public async Task MalformedCallsGetDBusErrorsAndTheAgentRunsOn()
+    {
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2, state: "online", zones: "Movable");
+        using var bus = new PrivateSystemBus();
+        using var notify = new NotifySocket();
+        using var agent = StartAgent(bus.Address, notify);
+        await WaitServedAsync(agent);
+
+        var wrongType = await bus.BusctlAsync(null, "call", Object, Path_, Object, "PrepareUnplug", "s", "zero");
+        var tooMany = await bus.BusctlAsync(null, "call", Object, Path_, Object, "Rescan", "u", "1");
+        var badPolicy = await bus.BusctlAsync(null, "call", Object, Path_, Object, "SetPolicy", "s", "sideways");
+        var noSlot = await bus.BusctlAsync(null, "call", Object, Path_, Object, "PrepareUnplug", "u", "9");
+        var unknown = await bus.BusctlAsync(null, "call", Object, Path_, Object, "Explode");
+        var readOnly = await bus.BusctlAsync(null, "set-property", Object, Path_, Object, "Policy", "s", "none");
+        var dbusSend = await Packaging.PackagingTools.RunAsync("/usr/bin/dbus-send", ["--bus=" + bus.Address, "--print-reply", "--dest=" + Object, Path_, Object + ".CancelUnplug", "string:x", "int32:3"], TimeSpan.FromMinutes(1));
+
+        Assert.Contains("PrepareUnplug takes (u), not (s)", wrongType.Output, StringComparison.Ordinal);
+        Assert.Contains("Rescan takes (), not (u)", tooMany.Output, StringComparison.Ordinal);
+        Assert.Contains("policy must be one of", badPolicy.Output, StringComparison.Ordinal);
+        Assert.Contains("no DIMM in slot 9", noSlot.Output, StringComparison.Ordinal);
+        Assert.Contains("no method 'Explode'", unknown.Output, StringComparison.Ordinal);
+        Assert.Contains("read-only", readOnly.Output, StringComparison.Ordinal);
+        Assert.Contains("org.freedesktop.DBus.Error.InvalidArgs", dbusSend.Output, StringComparison.Ordinal);
+        Assert.All(new[] { wrongType, tooMany, badPolicy, noSlot, unknown, readOnly, dbusSend }, r => Assert.NotEqual(0, r.Code));
+        Assert.Equal("s \"movable\"", (await bus.BusctlAsync(null, "get-property", Object, Path_, Object, "Policy")).Output.Trim());
+        Assert.Contains("READY=1", notify.Messages);
+    }
+
+    [Fact]
+    public async Task WithoutABusTheAgentRunsOnAndSaysSoOnce()
+    {
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2);
+        using var notify = new NotifySocket();
+        using var agent = StartAgent("unix:path=" + Path.Combine(_runtime.Path, "no-bus-here"), notify);
+
+        await Eventually.TrueAsync(() => notify.Messages.Contains("READY=1"), "READY=1", TimeSpan.FromSeconds(60));
+        await WaitServedAsync(agent);
+        await Eventually.TrueAsync(() => _tree.ReadState(32) == "online_movable", "onlining without the bus");
+
+        Assert.Equal(1, agent.Stdout.Split('\n').Count(l => l.Contains("running without the D-Bus interface", StringComparison.Ordinal)));
+    }
+
+    private static Process StartMonitor(string address, ConcurrentQueue<string> lines)
+    {
+        // dbus-monitor writes each message as it comes (busctl monitor buffers when not on a terminal).
+        var start = new ProcessStartInfo("/usr/bin/dbus-monitor") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--address", address, $"type='signal',path='{Path_}'" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lines.Enqueue(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public void Dispose()
+    {
+        _tree.Dispose();
+        _runtime.Dispose();
+    }
+}
