@@ -1,6 +1,8 @@
 using GuestAgent.Bench;
+using GuestAgent.VmHarness;
 
-// guest-agent-bench [model|storm|all] [--blocks N] [--runs N] [--events N]
+// guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N]
+//                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback)
 {
@@ -21,9 +23,40 @@ if (scenario is "storm" or "all")
     figures.AddRange(await UeventStormBenchmark.RunAsync(Arg("--events", 4_096), log));
 }
 
+// The agent builds compared with the peers: the JIT build beside this benchmark, and any published binaries named with
+// --binary NAME=PATH (scripts/bench.sh passes the trimmed single file and the NativeAOT build).
+var agents = new List<AgentUnderTest> { AgentUnderTest.Jit(VmImage.AgentDll()) };
+for (var i = 0; i < args.Length - 1; i++)
+{
+    if (args[i] == "--binary" && args[i + 1].Split('=', 2) is [var name, var path] && File.Exists(path))
+    {
+        agents.Add(AgentUnderTest.Binary($"agent ({name})", Path.GetFullPath(path)));
+    }
+}
+
+if (scenario is "footprint" or "all")
+{
+    figures.AddRange(await FootprintBenchmark.RunAsync(agents, Arg("--requests", 1_000), TimeSpan.FromSeconds(Arg("--idle", 60)), log));
+}
+
+if (scenario is "request" or "all")
+{
+    figures.AddRange(await RequestCostBenchmark.RunAsync(agents[^1], Arg("--blocks", 65_536), Arg("--runs", 5), log));
+}
+
+if (scenario is "startup" or "all")
+{
+    figures.AddRange(await StartupBenchmark.RunAsync(agents, Arg("--runs", 5), log));
+}
+
+if (scenario is "vm" or "all")
+{
+    figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 3), log));
+}
+
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|all] [--blocks N] [--runs N] [--events N]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH]");
     return 2;
 }
 

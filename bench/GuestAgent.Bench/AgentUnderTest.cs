@@ -1,0 +1,16 @@
+namespace GuestAgent.Bench;
+
+/// <summary>How to start one build of the agent: the JIT build through <c>dotnet</c>, or a published binary (trimmed, NativeAOT).</summary>
+public sealed record AgentUnderTest(string Name, string File, IReadOnlyList<string> Prefix)
+{
+    public static AgentUnderTest Jit(string dll) => new("agent (JIT)", "dotnet", [dll]);
+
+    public static AgentUnderTest Binary(string name, string path) => new(name, path, []);
+
+    /// <summary>The daemon on <paramref name="sysfsRoot"/>, observing only, serving the protocol on <paramref name="socket"/>.</summary>
+    public ChildProcess Start(string sysfsRoot, string runtimeDirectory, string socket, IDictionary<string, string>? environment = null)
+    {
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["GUEST_AGENT_DBus__Enabled"] = "false" };
+        return new ChildProcess(File, [.. Prefix, "run", "--sysfs-root", sysfsRoot, "--policy", "none", "--runtime-dir", runtimeDirectory, "--port", "", "--control-socket", "", "--listen", socket], env);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GuestAgent.VmHarness;
+
+namespace GuestAgent.Bench;
+
+/// <summary>
+/// In the real guest (Debian's kernel under QEMU/TCG): time from <c>device_add</c> of a 256 MiB DIMM to every block
+/// Movable, with the agent and with the kernel's own onlining (<c>auto_online_blocks=online_movable</c>, what
+/// <c>memhp_default_state=online_movable</c> sets at boot) in the same guest and run; and the host controller's unplug,
+/// of an empty DIMM and of one holding data.
+/// </summary>
+public static partial class VmBenchmark
+{
+    private const string Wait = "i=0; while [ $i -lt 6000 ]; do z=$(cat /sys/devices/system/memory/memory32/valid_zones /sys/devices/system/memory/memory33/valid_zones 2>/dev/null | tr '\\n' ' '); [ \"$z\" = 'Movable Movable ' ] && exit 0; i=$((i+1)); sleep 0.005; done; exit 1";
+
+    public static async Task<IReadOnlyList<BenchFigure>> RunAsync(int rounds, TextWriter log)
+    {
+        await using var vm = await TestVm.StartAsync();
+        await using var qmp = await QmpTestClient.ConnectAsync(vm.QmpSocket);
+        await vm.StartAgentAsync();
+        log.WriteLine($"vm: booted in {vm.BootTime.TotalSeconds:0.0} s");
+
+        var agent = new List<double>();
+        for (var i = 0; i < rounds; i++)
+        {
+            agent.Add(await OnlineLatencyAsync(vm, qmp, $"a{i}"));
+            (await HostControllerRun.RunAsync(vm, "unplug", $"a{i}")).Check();
+        }
+
+        await vm.StopAgentAsync();
+        await vm.Shell.CheckAsync("echo online_movable > /sys/devices/system/memory/auto_online_blocks");
+        var kernel = new List<double>();
+        for (var i = 0; i < rounds; i++)
+        {
+            kernel.Add(await OnlineLatencyAsync(vm, qmp, $"k{i}"));
+            await qmp.ExecuteAsync("device_del", new Dictionary<string, object> { ["id"] = $"k{i}" });
+            await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == $"k{i}", TimeSpan.FromSeconds(60));
+            await qmp.ExecuteAsync("object-del", new Dictionary<string, object> { ["id"] = $"mem-k{i}" });
+        }
+
+        await vm.Shell.CheckAsync("echo offline > /sys/devices/system/memory/auto_online_blocks");
+        await vm.StartAgentAsync();
+        log.WriteLine($"vm: device_add to all Movable: agent {Show(agent)}; kernel {Show(kernel)}");
+
+        var (emptyDelete, emptyWhole) = await UnplugAsync(vm, fill: false);
+        var (fullDelete, fullWhole) = await UnplugAsync(vm, fill: true);
+        log.WriteLine($"vm: unplug empty {emptyDelete:0.00}/{emptyWhole:0.00} s, holding data {fullDelete:0.00}/{fullWhole:0.00} s");
+
+        var agentMedian = Median(agent);
+        var kernelMedian = Median(kernel);
+        return
+        [
+            new BenchFigure($"device_add to every block Movable, agent (median of {rounds})", agentMedian, "s", "<= 1.5x the kernel's own", agentMedian <= 1.5 * kernelMedian, kernelMedian, "kernel auto-online movable"),
+            new BenchFigure("unplug of an empty DIMM: device_del to DEVICE_DELETED", emptyDelete, "s", "reported", true),
+            new BenchFigure("unplug of an empty DIMM: whole guest-agent-host unplug", emptyWhole, "s", "reported", true),
+            new BenchFigure("unplug of a DIMM holding 200 MiB: device_del to DEVICE_DELETED", fullDelete, "s", "reported", true),
+            new BenchFigure("unplug of a DIMM holding 200 MiB: whole guest-agent-host unplug", fullWhole, "s", "reported", true),
+        ];
+    }
+
+    /// <summary>Plugs a 256 MiB DIMM at 4 GiB and returns seconds from device_add to memory32-33 Movable (polled every 5 ms in the guest).</summary>
+    private static async Task<double> OnlineLatencyAsync(TestVm vm, QmpTestClient qmp, string id)
+    {
+        await qmp.ExecuteAsync("object-add", new Dictionary<string, object> { ["qom-type"] = "memory-backend-ram", ["id"] = "mem-" + id, ["size"] = 256L << 20 });
+        var waiting = vm.Shell.RunAsync(Wait, TimeSpan.FromMinutes(2));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var watch = Stopwatch.StartNew();
+        await qmp.ExecuteAsync("device_add", new Dictionary<string, object> { ["driver"] = "pc-dimm", ["id"] = id, ["memdev"] = "mem-" + id });
+        var (code, output) = await waiting;
+        var elapsed = watch.Elapsed.TotalSeconds;
+        return code == 0 ? elapsed : throw new InvalidOperationException($"{id} not Movable: {output}");
+    }
+
+    private static async Task<(double Delete, double Whole)> UnplugAsync(TestVm vm, bool fill)
+    {
+        (await HostControllerRun.RunAsync(vm, "plug", "256M")).Check();
+        var id = ((await HostControllerRun.RunAsync(vm, "status", "--json")).Check().Output is var json && DimmId().Match(json) is { Success: true } m) ? m.Groups[1].Value : throw new InvalidOperationException("no DIMM");
+        if (fill)
+        {
+            await vm.Shell.CheckAsync("dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>/dev/null", TimeSpan.FromMinutes(3));
+        }
+
+        var run = (await HostControllerRun.RunAsync(vm, "unplug", id)).Check();
+        await vm.Shell.RunAsync("rm -f /tmp/fill");
+        var timing = Timing().Match(run.Output);
+        return (double.Parse(timing.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(timing.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    private static string Show(List<double> values) => string.Join(", ", values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))) + " s";
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    [GeneratedRegex("\"id\": \"(ga-dimm\\d+)\"")]
+    private static partial Regex DimmId();
+
+    [GeneratedRegex(@"DEVICE_DELETED ([0-9.]+) s, whole unplug ([0-9.]+) s")]
+    private static partial Regex Timing();
+}

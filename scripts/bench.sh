@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The benchmarks: installs the peers (qemu-guest-agent) and the VM image, publishes the agent's trimmed single file
+# (scripts/rpm.sh) and its NativeAOT build (scripts/publish-aot.sh), and prints every figure with its peer and ratio.
+#   bash scripts/bench.sh [SCENARIO] [OPTIONS]   (default: all; see bench/GuestAgent.Bench/Program.cs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+if ! dpkg -s qemu-guest-agent >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends qemu-guest-agent >/dev/null
+fi
+GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
+export GUEST_AGENT_VM_DIR
+dotnet build GuestAgent.sln -c Release --nologo -v quiet >/dev/null
+bash scripts/rpm.sh >/dev/null
+aot=$(bash scripts/publish-aot.sh)
+scenario=${1:-all}
+shift || true
+exec dotnet bench/GuestAgent.Bench/bin/Release/net10.0/guest-agent-bench.dll "$scenario" \
+  --binary trimmed=artifacts/rpm/publish/guest-agent --binary aot="$aot" "$@"
