@@ -56,7 +56,7 @@ public static class HostCli
         }, ct));
 
         var id = new Argument<string>("ID") { Description = "The DIMM's QEMU device id (see status)" };
-        var force = new Option<bool>("--force") { Description = "Go ahead without the guest's word that it can let go (see README: the guest may refuse, or run short of memory)" };
+        var force = new Option<bool>("--force") { Description = ForceRisk };
         var unplug = new Command("unplug", "Ask the guest to offline the DIMM, then device_del it and remove its backend; on any refusal the DIMM stays online") { id, force };
         unplug.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
         {
@@ -65,7 +65,7 @@ public static class HostCli
         }, ct));
 
         var target = new Argument<string>("SIZE") { Description = "The memory the VM should have, boot memory included" };
-        var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent" };
+        var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent. " + ForceRisk };
         var setMemory = new Command("set-memory", "Grow by one DIMM (rounded up), or release the hot-plugged DIMMs that best fit the decrease") { target, setForce };
         setMemory.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
         {
@@ -125,6 +125,12 @@ public static class HostCli
             status, plug, unplug, setMemory, watch,
         };
     }
+
+    /// <summary>What <c>--force</c> risks, said wherever it is offered.</summary>
+    public const string ForceRisk =
+        "Ask QEMU even when the guest says the DIMM is not ready or no agent answers. Risks: the guest kernel then offlines the memory itself; "
+        + "kernel-zone memory usually cannot be offlined (QEMU reports _OST 0x82 and the DIMM stays), and memory that can be is taken from a guest "
+        + "that may need it (page migration takes seconds per block, and a guest short of memory can run out).";
 
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");

@@ -373,7 +373,7 @@ public sealed class HostController : IAsyncDisposable
                     throw new HostCommandException($"refusing to unplug {id} (slot {slot}): the guest says it is not ready ({why}); --force asks QEMU anyway");
                 }
 
-                Say($"--force: {id} is not ready in the guest ({why}); asking QEMU anyway");
+                Say($"--force: {id} is not ready in the guest ({why}); asking QEMU anyway: the guest kernel decides, and may refuse (_OST 0x82) or give up memory it needs");
             }
         }
 

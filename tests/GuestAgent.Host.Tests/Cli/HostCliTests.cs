@@ -10,7 +10,8 @@ public sealed class HostCliTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await HostCli.Create(output, error).Parse(args).InvokeAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var code = await HostCli.Create(output, error).Parse(args).InvokeAsync(
+            new System.CommandLine.InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -61,6 +62,17 @@ public sealed class HostCliTests
         Assert.Equal("ready", report["dimms"]![0]!["readiness"]!.GetValue<string>());
         Assert.Equal(1280L << 20, report["current-memory"]!.GetValue<long>());
         Assert.Contains("dimm0           0 0x100000000   256 MiB      0 Movable          ready", text.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("unplug")]
+    [InlineData("set-memory")]
+    public async Task ForceSaysWhatItRisks(string command)
+    {
+        var (code, output, _) = await RunAsync(command, "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Risks: the guest kernel then offlines the memory itself", output, StringComparison.Ordinal);
     }
 
     [Fact]
