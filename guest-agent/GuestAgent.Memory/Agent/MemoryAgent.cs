@@ -47,6 +47,8 @@ public sealed class MemoryAgent
     private readonly string _markerPath;
     private readonly Lock _marker = new();
     private string? _markerWord;
+    private string? _autoOnlineBefore;
+    private bool _autoOnlineUnavailable;
     private volatile bool _running;
 
     public MemoryAgent(MemoryAgentOptions options, IBlockStateWriter writer, ILogger<MemoryAgent> logger, TimeProvider? time = null)
@@ -114,6 +116,8 @@ public sealed class MemoryAgent
                 TryDelete(_markerPath);
                 _markerWord = null;
             }
+
+            UpdateKernelAutoOnline(Policy);
         }
     }
 
@@ -280,6 +284,7 @@ public sealed class MemoryAgent
             (snapshot, policy) = (_snapshot, _policy);
         }
 
+        UpdateKernelAutoOnline(policy);
         var word = OnlinePlanner.WordForNewMemory(snapshot, policy);
         lock (_marker)
         {
@@ -307,6 +312,58 @@ public sealed class MemoryAgent
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _logger.LogWarning("Cannot write {Marker} ({Reason}); udev's rule may online new memory too", _markerPath, e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The kernel's own onlining as the fast path: while the agent runs with policy <c>movable</c>,
+    /// <c>auto_online_blocks</c> is <c>online_movable</c>, so hot-added blocks are Movable before any uevent is handled
+    /// (and before a distribution's udev rule can online them into the kernel zone). Only for <c>movable</c>: the
+    /// kernel cannot apply the other policies' per-DIMM decisions. A kernel that refuses the value is noted once.
+    /// </summary>
+    private void UpdateKernelAutoOnline(OnlinePolicy policy)
+    {
+        if (!_options.KernelAutoOnline)
+        {
+            return;
+        }
+
+        var path = System.IO.Path.Combine(_options.ToSysfsRoot().MemoryDirectory, "auto_online_blocks");
+        lock (_marker)
+        {
+            var wanted = _running && policy.Kind == OnlinePolicyKind.Movable;
+            if (wanted && _autoOnlineBefore is null && !_autoOnlineUnavailable)
+            {
+                try
+                {
+                    var current = File.ReadAllText(path).Trim();
+                    if (current != "online_movable")
+                    {
+                        File.WriteAllText(path, "online_movable");
+                        _autoOnlineBefore = current;
+                        _logger.LogInformation("The kernel onlines hot-added memory as movable itself (auto_online_blocks: {Before} -> online_movable)", current);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _autoOnlineUnavailable = true;
+                    _logger.LogInformation("auto_online_blocks cannot be set to online_movable ({Reason}); the agent onlines new memory itself", e.Message);
+                }
+            }
+            else if (!wanted && _autoOnlineBefore is { } before)
+            {
+                try
+                {
+                    File.WriteAllText(path, before);
+                    _logger.LogInformation("auto_online_blocks restored to {Before}", before);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _logger.LogWarning("Cannot restore auto_online_blocks to {Before}: {Reason}", before, e.Message);
+                }
+
+                _autoOnlineBefore = null;
             }
         }
     }

@@ -32,6 +32,13 @@ public sealed class MemoryAgentOptions
     /// <summary>Runtime state directory (tmpfs, emptied at boot): the record of DIMMs present at boot, sockets, markers.</summary>
     public string RuntimeDirectory { get; set; } = "/run/guest-agent";
 
+    /// <summary>
+    /// While the policy is <c>movable</c>, let the kernel online hot-added blocks itself by setting
+    /// <c>auto_online_blocks</c> to <c>online_movable</c> (the previous value comes back when the agent stops or the
+    /// policy changes); the agent then only handles what the kernel leaves offline. Off: the agent onlines every block.
+    /// </summary>
+    public bool KernelAutoOnline { get; set; } = true;
+
     public OnlinePolicy ToPolicy() => OnlinePolicyNames.TryParse(Policy, out var kind)
         ? new OnlinePolicy(kind, AutoMovableRatio, AutoMovableNumaAware)
         : throw new InvalidOperationException($"unknown policy '{Policy}'");

@@ -58,13 +58,19 @@ internal sealed class AgentHarness : IAsyncDisposable
             () => Agent.View.Snapshot.FindBlock(blockId)?.Zone == zone,
             $"memory{blockId} online in {zone} in the agent's model (sysfs says {Tree.ReadState(blockId)} {Tree.ReadZones(blockId)})");
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the agent as the host would (the tree stays for checks).</summary>
+    public async Task StopAsync()
     {
         await _stop.CancelAsync();
         if (_running is not null)
         {
             await _running;
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
 
         Tree.Dispose();
         _runtime.Dispose();

@@ -214,6 +214,41 @@ public class MemoryAgentTests
     }
 
     [Fact]
+    public async Task WithPolicyMovableTheKernelOnlinesNewMemoryItselfWhileTheAgentRuns()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8));
+        var path = Path.Combine(h.Tree.RootPath, "devices", "system", "memory", "auto_online_blocks");
+        Assert.Equal("offline", File.ReadAllText(path).Trim());
+
+        await h.StartAsync();
+        var running = File.ReadAllText(path);
+        h.Agent.SetPolicy(new OnlinePolicy(OnlinePolicyKind.AutoMovable));
+        var autoMovable = File.ReadAllText(path);
+        h.Agent.SetPolicy(OnlinePolicy.Default);
+        var movableAgain = File.ReadAllText(path);
+        await h.StopAsync();
+
+        Assert.Equal("online_movable", running);
+        Assert.Equal("offline", autoMovable); // the kernel cannot apply a ratio per DIMM: the agent decides
+        Assert.Equal("online_movable", movableAgain);
+        Assert.Equal("offline", File.ReadAllText(path)); // given back when the agent stops
+    }
+
+    [Fact]
+    public async Task AKernelThatRefusesAutoOnlineLeavesTheOnliningToTheAgent()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2));
+        var path = Path.Combine(h.Tree.RootPath, "devices", "system", "memory", "auto_online_blocks");
+        File.Delete(path);
+        Directory.CreateDirectory(path); // neither readable nor writable as a value
+
+        await h.StartAsync();
+        await h.WaitForZoneAsync(32, "Movable");
+
+        Assert.Single(h.Logger.Inner.Lines, m => m.Contains("auto_online_blocks cannot be set", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task PolicyNoneOnlyObserves()
     {
         await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2), policy: "none");
