@@ -45,13 +45,13 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
         };
     }
 
-    /// <summary>Reads one block now (its node left out); null if it is gone.</summary>
+    /// <summary>Reads one block now (its node from its own link); null if it is gone.</summary>
     public MemoryBlock? ReadBlock(int blockId)
     {
         var memoryFd = LibcFile.OpenDirectoryPath(Root.MemoryDirectory, out _);
         try
         {
-            return memoryFd < 0 ? null : ReadOneBlock(memoryFd, blockId, new Dictionary<int, int>(), Detail == SysfsReadDetail.Full, new ConcurrentQueue<ReadProblem>());
+            return memoryFd < 0 ? null : ReadOneBlock(memoryFd, blockId, null, Detail == SysfsReadDetail.Full, new ConcurrentQueue<ReadProblem>());
         }
         finally
         {
@@ -148,16 +148,28 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
         }
 
         var full = Detail == SysfsReadDetail.Full;
+        var state = SysfsValueParser.ParseState(stateText);
+        var node = nodes is null ? ReadNodeLink(id) : nodes.TryGetValue(id, out var n) ? n : null;
+
+        // valid_zones of a block that is not online is computed for its node; while the kernel is still adding the
+        // block its node is unset, and reading it then oopses some kernels (Debian's 6.1: a NULL node in
+        // zone_for_pfn_range, seen in the test VM). The node link appears once the node is set: wait for it.
+        var zonesReadable = state == BlockState.Online || node is not null;
+        if (!zonesReadable)
+        {
+            problems.Enqueue(new ReadProblem(MemoryBlockName.Format(id), "not yet linked to its node (still being added); valid_zones not read"));
+        }
+
         return new MemoryBlock
         {
             Id = id,
             PhysIndex = readPhysIndex ? SysfsValueParser.ParseHex(LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out _)) : id,
-            State = SysfsValueParser.ParseState(stateText),
+            State = state,
             StateText = stateText,
-            ValidZones = SysfsValueParser.ParseZones(LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)),
+            ValidZones = zonesReadable ? SysfsValueParser.ParseZones(LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)) : [],
             Removable = full ? SysfsValueParser.ParseBool(LibcFile.TryReadBlockAttribute(memoryFd, id, "removable"u8, out _)) : null,
             OnlineFlag = full || stateText is null ? SysfsValueParser.ParseBool(LibcFile.TryReadBlockAttribute(memoryFd, id, "online"u8, out _)) : null,
-            Node = nodes is null ? ReadNodeLink(id) : nodes.TryGetValue(id, out var n) ? n : null,
+            Node = node,
         };
     }
 

@@ -46,6 +46,21 @@ public class SysfsMemoryReaderTests
     }
 
     [Fact]
+    public void ValidZonesOfAnOfflineBlockIsReadOnlyOnceTheBlockHasItsNode()
+    {
+        // A block the kernel is still adding has no node yet; reading its valid_zones then can oops the kernel.
+        using var tree = new FakeSysfsTree();
+        tree.AddBootMemory(8).AddBlock(32, "offline", "Normal Movable", node: null).AddBlock(33, "offline", "Normal Movable");
+
+        var snapshot = new SysfsMemoryReader(tree.Root).Read();
+
+        Assert.Empty(snapshot.FindBlock(32)!.ValidZones);
+        Assert.Equal(["Normal", "Movable"], snapshot.FindBlock(33)!.ValidZones);
+        Assert.Contains(snapshot.Problems, p => p.Subject == "memory32" && p.Message.Contains("not yet linked to its node", StringComparison.Ordinal));
+        Assert.DoesNotContain(snapshot.Problems, p => p.Subject == "memory33");
+    }
+
+    [Fact]
     public void EssentialDetailReadsStateAndZonesAndTakesPhysIndexFromTheName()
     {
         using var tree = new FakeSysfsTree();
