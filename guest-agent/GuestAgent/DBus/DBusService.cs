@@ -28,11 +28,6 @@ public sealed class DBusService(
     private int _wakeWrite = -1;
     private volatile bool _changed = true;
 
-    /// <summary>Completes once the name is owned and calls are served (or never, without a bus).</summary>
-    public Task Serving => _serving.Task;
-
-    private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Enabled)
@@ -107,15 +102,14 @@ public sealed class DBusService(
 
             logger.LogInformation("D-Bus: serving {Name} at {Path}", MemoryBusInterface.BusName, MemoryBusInterface.ObjectPath);
             agent.Changed += OnAgentChanged;
-            channels.PeersChanged += Wake;
+            channels.PeersChanged += MarkChanged;
             using var stopping = stoppingToken.Register(Wake);
-            _serving.TrySetResult();
             Loop(bus, pipe[0], stoppingToken);
         }
         finally
         {
             agent.Changed -= OnAgentChanged;
-            channels.PeersChanged -= Wake;
+            channels.PeersChanged -= MarkChanged;
             _wakeWrite = -1;
             if (slot != 0)
             {
@@ -217,7 +211,7 @@ public sealed class DBusService(
             if (signal.Member == "PropertiesChanged")
             {
                 BusMessage.String(message, MemoryBusInterface.InterfaceName);
-                MemoryBusObject.WriteChanged(message, signal.Arguments, state);
+                MemoryBusObject.WriteProperties(message, signal.Arguments, state);
                 BusMessage.Strings(message, []);
             }
             else
@@ -279,7 +273,10 @@ public sealed class DBusService(
         return 0;
     }
 
-    private void OnAgentChanged(AgentEvent e)
+    private void OnAgentChanged(AgentEvent e) => MarkChanged();
+
+    /// <summary>The model or the peers changed: the bus thread recomputes what it shows and emits the differences.</summary>
+    private void MarkChanged()
     {
         _changed = true;
         Wake();
@@ -293,7 +290,6 @@ public sealed class DBusService(
 
     private unsafe void Wake()
     {
-        _changed = true;
         var fd = _wakeWrite;
         if (fd >= 0)
         {

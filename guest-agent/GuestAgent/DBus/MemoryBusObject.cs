@@ -84,7 +84,7 @@ internal sealed class MemoryBusObject(Func<BusState> state, CommandDispatcher di
                 Reply(call, m => WriteVariant(m, name, current));
                 break;
             case "GetAll":
-                Reply(call, m => WriteAll(m, current));
+                Reply(call, m => WriteProperties(m, MemoryBusInterface.PropertyNames, current));
                 break;
             default:
                 ReplyError(call, "org.freedesktop.DBus.Error.PropertyReadOnly", "every property is read-only; use the methods");
@@ -204,21 +204,8 @@ internal sealed class MemoryBusObject(Func<BusState> state, CommandDispatcher di
         }
     }
 
-    public static void WriteAll(nint message, BusState current)
-    {
-        BusMessage.Open(message, 'a', "{sv}");
-        foreach (var name in MemoryBusInterface.PropertyNames)
-        {
-            BusMessage.Open(message, 'e', "sv");
-            BusMessage.String(message, name);
-            WriteVariant(message, name, current);
-            BusMessage.Close(message);
-        }
-
-        BusMessage.Close(message);
-    }
-
-    public static void WriteChanged(nint message, IEnumerable<string> names, BusState current)
+    /// <summary>An <c>a{sv}</c> of the named properties: <c>GetAll</c>'s reply and <c>PropertiesChanged</c>'s payload.</summary>
+    public static void WriteProperties(nint message, IEnumerable<string> names, BusState current)
     {
         BusMessage.Open(message, 'a', "{sv}");
         foreach (var name in names)
