@@ -28,53 +28,33 @@ public static class AgentConfiguration
     }
 
     /// <summary>Binds and validates the <c>Channels</c> section; throws with every problem named.</summary>
-    public static Channels.ChannelOptions BindChannelOptions(IConfiguration configuration)
-    {
-        var options = new Channels.ChannelOptions();
-        try
-        {
-            configuration.GetSection(Channels.ChannelOptions.SectionName).Bind(options);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ConfigurationException([e.InnerException?.Message ?? e.Message]);
-        }
-
-        var errors = options.Validate();
-        return errors.Count == 0 ? options : throw new ConfigurationException(errors);
-    }
+    public static Channels.ChannelOptions BindChannelOptions(IConfiguration configuration) =>
+        Validated(new Channels.ChannelOptions(), o => configuration.GetSection(Channels.ChannelOptions.SectionName).Bind(o), o => o.Validate());
 
     /// <summary>Binds and validates the <c>DBus</c> section; throws with every problem named.</summary>
-    public static DBus.DBusOptions BindDBusOptions(IConfiguration configuration)
-    {
-        var options = new DBus.DBusOptions();
-        try
-        {
-            configuration.GetSection(DBus.DBusOptions.SectionName).Bind(options);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ConfigurationException([e.InnerException?.Message ?? e.Message]);
-        }
-
-        var errors = options.Validate();
-        return errors.Count == 0 ? options : throw new ConfigurationException(errors);
-    }
+    public static DBus.DBusOptions BindDBusOptions(IConfiguration configuration) =>
+        Validated(new DBus.DBusOptions(), o => configuration.GetSection(DBus.DBusOptions.SectionName).Bind(o), o => o.Validate());
 
     /// <summary>Binds and validates the <c>Memory</c> section; throws with every problem named.</summary>
-    public static MemoryAgentOptions BindMemoryOptions(IConfiguration configuration)
+    public static MemoryAgentOptions BindMemoryOptions(IConfiguration configuration) =>
+        Validated(new MemoryAgentOptions(), o => configuration.GetSection(MemoryAgentOptions.SectionName).Bind(o), o => o.Validate());
+
+    /// <summary>
+    /// Binds one section (each caller binds its own concrete type, so the trimming-safe source-generated binder serves
+    /// it) and validates it: a value that does not convert or any rule broken throws <see cref="ConfigurationException"/>.
+    /// </summary>
+    private static T Validated<T>(T options, Action<T> bind, Func<T, IReadOnlyList<string>> validate)
     {
-        var options = new MemoryAgentOptions();
         try
         {
-            configuration.GetSection(MemoryAgentOptions.SectionName).Bind(options);
+            bind(options);
         }
         catch (InvalidOperationException e)
         {
             throw new ConfigurationException([e.InnerException?.Message ?? e.Message]);
         }
 
-        var errors = options.Validate();
+        var errors = validate(options);
         return errors.Count == 0 ? options : throw new ConfigurationException(errors);
     }
 }
