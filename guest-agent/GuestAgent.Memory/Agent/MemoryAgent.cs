@@ -47,6 +47,7 @@ public sealed class MemoryAgent
     private readonly string _markerPath;
     private readonly Lock _marker = new();
     private string? _markerWord;
+    private readonly string _autoOnlinePath;
     private string? _autoOnlineBefore;
     private bool _autoOnlineUnavailable;
     private volatile bool _running;
@@ -62,6 +63,7 @@ public sealed class MemoryAgent
         _preparer = new UnplugPreparer(writer, _time, logger);
         _bootInventory = new BootInventory(options.RuntimeDirectory, logger);
         _markerPath = Path.Combine(options.RuntimeDirectory, OnliningMarkerFileName);
+        _autoOnlinePath = Path.Combine(options.ToSysfsRoot().MemoryDirectory, "auto_online_blocks");
     }
 
     /// <summary>Completes when the first reconcile has built the model: serve nobody an empty model before that.</summary>
@@ -329,7 +331,6 @@ public sealed class MemoryAgent
             return;
         }
 
-        var path = System.IO.Path.Combine(_options.ToSysfsRoot().MemoryDirectory, "auto_online_blocks");
         lock (_marker)
         {
             var wanted = _running && policy.Kind == OnlinePolicyKind.Movable;
@@ -337,10 +338,10 @@ public sealed class MemoryAgent
             {
                 try
                 {
-                    var current = File.ReadAllText(path).Trim();
+                    var current = File.ReadAllText(_autoOnlinePath).Trim();
                     if (current != "online_movable")
                     {
-                        File.WriteAllText(path, "online_movable");
+                        File.WriteAllText(_autoOnlinePath, "online_movable");
                         _autoOnlineBefore = current;
                         _logger.LogInformation("The kernel onlines hot-added memory as movable itself (auto_online_blocks: {Before} -> online_movable)", current);
                     }
@@ -355,7 +356,7 @@ public sealed class MemoryAgent
             {
                 try
                 {
-                    File.WriteAllText(path, before);
+                    File.WriteAllText(_autoOnlinePath, before);
                     _logger.LogInformation("auto_online_blocks restored to {Before}", before);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
