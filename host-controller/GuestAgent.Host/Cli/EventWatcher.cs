@@ -8,19 +8,18 @@ namespace GuestAgent.Host.Cli;
 /// <summary><c>watch</c>: QEMU's and the guest's events as they come, one line each, until stopped or QEMU goes away.</summary>
 public sealed class EventWatcher(TextWriter output, bool json)
 {
+    private readonly Lock _write = new();
+
     public async Task<int> RunAsync(QmpClient qmp, AgentLink? agent, CancellationToken cancellationToken)
     {
         using var qemuEvents = qmp.Subscribe();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var guest = agent is null
             ? Task.CompletedTask
-            : PumpAsync("guest", agent.Events.ReadAllAsync(stop.Token), e => (
-                e["event"]?.GetValue<string>() ?? "?",
-                e["data"] as JsonObject ?? [],
-                DateTimeOffset.FromUnixTimeSeconds(e["timestamp"]?["seconds"]?.GetValue<long>() ?? 0).AddTicks((e["timestamp"]?["microseconds"]?.GetValue<long>() ?? 0) * 10)));
+            : PumpAsync("guest", agent.Events.ReadAllAsync(stop.Token).Select(QmpEvent.From));
         try
         {
-            await PumpAsync("qemu", qemuEvents.Events.ReadAllAsync(stop.Token), e => (e.Name, e.Data, e.Timestamp)).ConfigureAwait(false);
+            await PumpAsync("qemu", qemuEvents.Events.ReadAllAsync(stop.Token)).ConfigureAwait(false);
             Write("qemu", "CONNECTION_CLOSED", [], DateTimeOffset.UtcNow);
             return ExitCodes.Ok;
         }
@@ -43,16 +42,13 @@ public sealed class EventWatcher(TextWriter output, bool json)
         }
     }
 
-    private async Task PumpAsync<T>(string source, IAsyncEnumerable<T> events, Func<T, (string Name, JsonObject Data, DateTimeOffset Time)> read)
+    private async Task PumpAsync(string source, IAsyncEnumerable<QmpEvent> events)
     {
         await foreach (var e in events.ConfigureAwait(false))
         {
-            var (name, data, time) = read(e);
-            Write(source, name, data, time);
+            Write(source, e.Name, e.Data, e.Timestamp);
         }
     }
-
-    private readonly Lock _write = new();
 
     private void Write(string source, string name, JsonObject data, DateTimeOffset time)
     {

@@ -76,48 +76,35 @@ public static class HostCli
 
         var watchJson = new Option<bool>("--json") { Description = "One JSON object per event" };
         var watch = new Command("watch", "Print QEMU's and the guest's events as they come (no lock taken; give it its own QMP socket)") { watchJson };
-        watch.SetAction(async (r, ct) =>
+        watch.SetAction((r, ct) => ReportErrorsAsync(error, async () =>
         {
-            try
+            var options = Options(r);
+            await using var client = await QmpClient.ConnectAsync(options.QmpPath, options.QmpTimeout, ct).ConfigureAwait(false);
+            AgentLink? link = null;
+            if (options.AgentPath is not null)
             {
-                var options = Options(r);
-                await using var client = await QmpClient.ConnectAsync(options.QmpPath, options.QmpTimeout, ct).ConfigureAwait(false);
-                AgentLink? link = null;
-                if (options.AgentPath is not null)
-                {
-                    try
-                    {
-                        link = await AgentLink.ConnectAsync(options.AgentPath, options.AgentTimeout, ct).ConfigureAwait(false);
-                    }
-                    catch (AgentUnavailableException e)
-                    {
-                        await error.WriteLineAsync($"guest-agent-host: watching QEMU only: {e.Message}").ConfigureAwait(false);
-                    }
-                }
-
                 try
                 {
-                    return await new EventWatcher(output, r.GetValue(watchJson)).RunAsync(client, link, ct).ConfigureAwait(false);
+                    link = await AgentLink.ConnectAsync(options.AgentPath, options.AgentTimeout, ct).ConfigureAwait(false);
                 }
-                finally
+                catch (AgentUnavailableException e)
                 {
-                    if (link is not null)
-                    {
-                        await link.DisposeAsync().ConfigureAwait(false);
-                    }
+                    await error.WriteLineAsync($"guest-agent-host: watching QEMU only: {e.Message}").ConfigureAwait(false);
                 }
             }
-            catch (FormatException e)
+
+            try
             {
-                await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
-                return ExitCodes.Usage;
+                return await new EventWatcher(output, r.GetValue(watchJson)).RunAsync(client, link, ct).ConfigureAwait(false);
             }
-            catch (QmpException e)
+            finally
             {
-                await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
-                return ExitCodes.Failed;
+                if (link is not null)
+                {
+                    await link.DisposeAsync().ConfigureAwait(false);
+                }
             }
-        });
+        }));
 
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM together with the guest agent, never losing one")
         {
@@ -135,23 +122,20 @@ public static class HostCli
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");
 
-    private static async Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, TextWriter output, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken)
-    {
-        HostOptions parsed;
-        try
+    private static Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, TextWriter output, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken) =>
+        ReportErrorsAsync(error, async () =>
         {
-            parsed = options(result);
-        }
-        catch (FormatException e)
-        {
-            await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
-            return ExitCodes.Usage;
-        }
-
-        try
-        {
+            var parsed = options(result);
             await using var controller = await HostController.OpenAsync(parsed, output, cancellationToken).ConfigureAwait(false);
             return await action(controller).ConfigureAwait(false);
+        });
+
+    /// <summary>Every command's errors: bad usage (an unparsable size or option) exits 2, a refusal or failure 1, each with one line on stderr.</summary>
+    private static async Task<int> ReportErrorsAsync(TextWriter error, Func<Task<int>> command)
+    {
+        try
+        {
+            return await command().ConfigureAwait(false);
         }
         catch (FormatException e)
         {

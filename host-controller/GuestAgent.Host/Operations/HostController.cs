@@ -193,9 +193,7 @@ public sealed class HostController : IAsyncDisposable
 
     public async Task<StatusReport> StatusAsync(CancellationToken cancellationToken)
     {
-        var devices = await _qmp.QueryMemoryDevicesAsync(cancellationToken).ConfigureAwait(false);
-        var summary = await _qmp.QueryMemorySizeSummaryAsync(cancellationToken).ConfigureAwait(false);
-        var slots = _options.Slots ?? await _qmp.QueryDimmSlotCountAsync(cancellationToken).ConfigureAwait(false);
+        var (layout, limits, devices) = await ReadLayoutAsync(cancellationToken).ConfigureAwait(false);
         ModelReport? model = null;
         if (Agent is not null)
         {
@@ -223,14 +221,13 @@ public sealed class HostController : IAsyncDisposable
             });
         }
 
-        var current = summary.BaseMemory + summary.PluggedMemory;
-        var used = devices.Count(d => d.UsesSlot);
+        var current = layout.Current;
         return new StatusReport
         {
             Qmp = _qmp.Path, QemuVersion = _qmp.Version,
-            BootMemory = summary.BaseMemory, CurrentMemory = current, RequestedMemory = State.RequestedMemory ?? current,
-            MaxMemory = _options.MaxMemory, RoomLeft = _options.MaxMemory is { } max ? Math.Max(0, max - current) : null,
-            Slots = slots, SlotsUsed = used, FreeSlots = slots is { } s ? Math.Max(0, s - used) : null,
+            BootMemory = layout.BootMemory, CurrentMemory = current, RequestedMemory = State.RequestedMemory ?? current,
+            MaxMemory = limits.MaxMemory, RoomLeft = limits.MaxMemory is { } max ? Math.Max(0, max - current) : null,
+            Slots = limits.Slots, SlotsUsed = layout.UsedSlots, FreeSlots = limits.Slots is { } s ? Math.Max(0, s - layout.UsedSlots) : null,
             AgentConnected = Agent is not null, AgentProblem = AgentProblem,
             AgentVersion = Agent?.Hello.Version, GuestPolicy = model?.Policy, GuestBlockSize = model?.BlockSize,
             GuestOnly = model?.Dimms.Where(d => d.Kind != "boot" && !matched.Contains(d.Id)).Select(d => d.Id).ToList() ?? [],

@@ -2,11 +2,12 @@ using System.Text.Json.Nodes;
 
 namespace GuestAgent.Host.Qmp;
 
-/// <summary>An asynchronous QMP event: <c>{"event", "data", "timestamp"}</c>.</summary>
+/// <summary>
+/// An asynchronous event: <c>{"event", "data", "timestamp": {"seconds", "microseconds"}}</c>, QMP's shape, which the
+/// guest agent's protocol shares.
+/// </summary>
 public sealed record QmpEvent(string Name, JsonObject Data, DateTimeOffset Timestamp)
 {
-    public string Json { get; init; } = "";
-
     public static QmpEvent From(JsonObject message)
     {
         var seconds = message["timestamp"]?["seconds"]?.GetValue<long>() ?? 0;
@@ -14,9 +15,6 @@ public sealed record QmpEvent(string Name, JsonObject Data, DateTimeOffset Times
         return new QmpEvent(
             message["event"]?.GetValue<string>() ?? "",
             message["data"] as JsonObject ?? [],
-            DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(microseconds * 10))
-        {
-            Json = message.ToJsonString(),
-        };
+            DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(microseconds * 10));
     }
 }
