@@ -36,7 +36,7 @@ public static class ModelScaleBenchmark
         GC.Collect();
         var rssAfter = ProcessMemory.ResidentMiB();
         times.Sort();
-        var median = times[times.Count / 2];
+        var median = Statistics.Median(times);
         log.WriteLine($"model: {runs} reads, min {times[0]:0.000} s, median {median:0.000} s, max {times[^1]:0.000} s; {warm.Dimms.Count} DIMMs");
         return
         [

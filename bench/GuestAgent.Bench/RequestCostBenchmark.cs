@@ -41,19 +41,13 @@ public static class RequestCostBenchmark
 
         // unshare execs sh, which execs qemu-ga after the mount: the same process.
         var qgaRss = qga.ResidentMiB();
-        var agentMedian = Median(agentTimes);
-        var qgaMedian = Median(qgaTimes);
+        var agentMedian = Statistics.Median(agentTimes);
+        var qgaMedian = Statistics.Median(qgaTimes);
         log.WriteLine($"request cost: qemu-ga median {qgaMedian:0.000} s (RSS {qgaRss:0} MiB), agent median {agentMedian:0.0000} s (RSS {agentRss[0]:0}→{agentRss[^1]:0} MiB)");
         return
         [
             new BenchFigure($"get the model, {blocks} blocks (median of {runs})", agentMedian, "s", ">= 3x faster than qemu-ga", qgaMedian >= 3 * agentMedian, qgaMedian, "qemu-ga guest-get-memory-blocks"),
             new BenchFigure($"agent RSS over {runs} requests on {blocks} blocks", agentRss[^1], "MiB", "flat (< +8 MiB)", agentRss[^1] - agentRss[0] < 8, qgaRss, "qemu-ga RSS"),
         ];
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

@@ -23,7 +23,7 @@ public static class StartupBenchmark
                 times.Add(watch.Elapsed.TotalSeconds);
             }
 
-            var median = times.Order().ElementAt(times.Count / 2);
+            var median = Statistics.Median(times);
             log.WriteLine($"start-up: {agent.Name} {string.Join(", ", times.Select(t => t.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))} s");
             figures.Add(new BenchFigure($"start to READY=1, {agent.Name} (median of {runs})", median, "s", "reported", true));
         }

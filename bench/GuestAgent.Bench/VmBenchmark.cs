@@ -26,23 +26,13 @@ public static partial class VmBenchmark
         await vm.StartAgentAsync();
         log.WriteLine($"vm: booted in {vm.BootTime.TotalSeconds:0.0} s");
 
-        var agent = new List<double>();
-        for (var i = 0; i < rounds; i++)
-        {
-            agent.Add(await OnlineLatencyAsync(vm, qmp, $"a{i}"));
-            (await HostControllerRun.RunAsync(vm, "unplug", $"a{i}")).Check();
-        }
+        var agent = await RoundsWithTheAgentAsync(vm, qmp, "a", rounds);
 
         // The agent without its kernel fast path: it hears the uevent and writes online_movable itself.
         await vm.StopAgentAsync();
         await vm.Shell.CheckAsync("echo '{\"Memory\":{\"KernelAutoOnline\":false}}' > /tmp/no-kernel-auto-online.json; mv /tmp/agent.log /tmp/agent.1.log");
         await vm.StartAgentAsync("--config /tmp/no-kernel-auto-online.json");
-        var userSpace = new List<double>();
-        for (var i = 0; i < rounds; i++)
-        {
-            userSpace.Add(await OnlineLatencyAsync(vm, qmp, $"u{i}"));
-            (await HostControllerRun.RunAsync(vm, "unplug", $"u{i}")).Check();
-        }
+        var userSpace = await RoundsWithTheAgentAsync(vm, qmp, "u", rounds);
 
         await vm.StopAgentAsync();
         await vm.Shell.CheckAsync("echo online_movable > /sys/devices/system/memory/auto_online_blocks");
@@ -63,17 +53,30 @@ public static partial class VmBenchmark
         var (fullDelete, fullWhole) = await UnplugAsync(vm, fill: true);
         log.WriteLine($"vm: unplug empty {emptyDelete:0.00}/{emptyWhole:0.00} s, holding data {fullDelete:0.00}/{fullWhole:0.00} s");
 
-        var agentMedian = Median(agent);
-        var kernelMedian = Median(kernel);
+        var agentMedian = Statistics.Median(agent);
+        var kernelMedian = Statistics.Median(kernel);
         return
         [
             new BenchFigure($"device_add to every block Movable, agent (median of {rounds})", agentMedian, "s", "<= 1.5x the kernel's own", agentMedian <= 1.5 * kernelMedian, kernelMedian, "kernel auto-online movable"),
-            new BenchFigure($"same, agent with Memory:KernelAutoOnline=false (median of {rounds})", Median(userSpace), "s", "reported", true, kernelMedian, "kernel auto-online movable"),
+            new BenchFigure($"same, agent with Memory:KernelAutoOnline=false (median of {rounds})", Statistics.Median(userSpace), "s", "reported", true, kernelMedian, "kernel auto-online movable"),
             new BenchFigure("unplug of an empty DIMM: device_del to DEVICE_DELETED", emptyDelete, "s", "reported", true),
             new BenchFigure("unplug of an empty DIMM: whole guest-agent-host unplug", emptyWhole, "s", "reported", true),
             new BenchFigure("unplug of a DIMM holding 200 MiB: device_del to DEVICE_DELETED", fullDelete, "s", "reported", true),
             new BenchFigure("unplug of a DIMM holding 200 MiB: whole guest-agent-host unplug", fullWhole, "s", "reported", true),
         ];
+    }
+
+    /// <summary>Rounds of plug, time to Movable, and the host controller's unplug (the agent prepares) while the agent runs.</summary>
+    private static async Task<List<double>> RoundsWithTheAgentAsync(TestVm vm, QmpTestClient qmp, string prefix, int rounds)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < rounds; i++)
+        {
+            times.Add(await OnlineLatencyAsync(vm, qmp, $"{prefix}{i}"));
+            (await HostControllerRun.RunAsync(vm, "unplug", $"{prefix}{i}")).Check();
+        }
+
+        return times;
     }
 
     /// <summary>Plugs a 256 MiB DIMM at 4 GiB and returns seconds from device_add to memory32-33 Movable (a busy loop of shell built-ins in the guest).</summary>
@@ -107,8 +110,6 @@ public static partial class VmBenchmark
     }
 
     private static string Show(List<double> values) => string.Join(", ", values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))) + " s";
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     [GeneratedRegex("\"id\": \"(ga-dimm\\d+)\"")]
     private static partial Regex DimmId();
