@@ -40,27 +40,8 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     /// Starts <c>guest-agent-host watch --json</c> on the VM's watch monitor (QEMU's events only: the agent's socket
     /// serves one client, the commands'). The caller ends it, and only it, through the returned process.
     /// </summary>
-    public static Process StartWatch(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { VmImage.HostControllerDll(), "--qmp", vm.WatchQmpSocket, "watch", "--json" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start guest-agent-host watch");
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lines.Enqueue(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    public static Process StartWatch(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines) =>
+        TestSupport.LineCollectingProcess.Start("dotnet", [VmImage.HostControllerDll(), "--qmp", vm.WatchQmpSocket, "watch", "--json"], lines);
 
     /// <summary>Throws with everything it printed unless it exited 0.</summary>
     public HostControllerRun Check() => Code == 0

@@ -11,7 +11,7 @@ namespace GuestAgent.Tests.DBus;
 public sealed class DBusInterfaceTests : IDisposable
 {
     private const string Object = "org.guestagent.Memory1";
-    private const string Path_ = "/org/guestagent/Memory1";
+    private const string ObjectPath = "/org/guestagent/Memory1";
     private const int Nobody = 65534;
 
     private readonly FakeSysfsTree _tree = new();
@@ -33,9 +33,9 @@ public sealed class DBusInterfaceTests : IDisposable
         using var agent = StartAgent(bus.Address, notify);
         await WaitServedAsync(agent);
 
-        var introspect = await bus.BusctlAsync(null, "introspect", Object, Path_);
-        var blockSize = await bus.BusctlAsync(Nobody, "get-property", Object, Path_, Object, "BlockSize");
-        var dimms = await bus.BusctlAsync(Nobody, "get-property", Object, Path_, Object, "Dimms");
+        var introspect = await bus.BusctlAsync(null, "introspect", Object, ObjectPath);
+        var blockSize = await bus.BusctlAsync(Nobody, "get-property", Object, ObjectPath, Object, "BlockSize");
+        var dimms = await bus.BusctlAsync(Nobody, "get-property", Object, ObjectPath, Object, "Dimms");
 
         Assert.True(introspect.Code == 0, introspect.Output);
         foreach (var member in new[] { ".PrepareUnplug", ".CancelUnplug", ".Rescan", ".SetPolicy", ".Dimms", ".HostConnected", ".DimmChanged", ".ReadinessChanged", ".PropertiesChanged" })
@@ -50,12 +50,12 @@ public sealed class DBusInterfaceTests : IDisposable
         var lines = new ConcurrentQueue<string>();
         using var monitor = StartMonitor(bus.Address, lines);
         await Task.Delay(1000, TestContext.Current.CancellationToken);
-        var set = await bus.BusctlAsync(null, "call", Object, Path_, Object, "SetPolicy", "s", "kernel");
+        var set = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "SetPolicy", "s", "kernel");
         _tree.AddDimm(1, 34, 2);
-        var rescan = await bus.BusctlAsync(null, "call", Object, Path_, Object, "Rescan");
+        var rescan = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "Rescan");
 
         Assert.True(set.Code == 0 && rescan.Code == 0, set.Output + rescan.Output);
-        Assert.Equal("s \"kernel\"", (await bus.BusctlAsync(null, "get-property", Object, Path_, Object, "Policy")).Output.Trim());
+        Assert.Equal("s \"kernel\"", (await bus.BusctlAsync(null, "get-property", Object, ObjectPath, Object, "Policy")).Output.Trim());
         try
         {
             await Eventually.TrueAsync(() => lines.Any(l => l.Contains("member=ReadinessChanged", StringComparison.Ordinal)), "ReadinessChanged", TimeSpan.FromSeconds(30));
@@ -82,9 +82,9 @@ public sealed class DBusInterfaceTests : IDisposable
         await WaitServedAsync(agent);
         
 
-        var prepare = await bus.BusctlAsync(null, "call", Object, Path_, Object, "PrepareUnplug", "u", "0");
+        var prepare = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "PrepareUnplug", "u", "0");
         var stateAfterPrepare = _tree.ReadState(32);
-        var cancel = await bus.BusctlAsync(null, "call", Object, Path_, Object, "CancelUnplug", "u", "0");
+        var cancel = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "CancelUnplug", "u", "0");
 
         Assert.True(prepare.Code == 0, prepare.Output);
         Assert.StartsWith("bs true", prepare.Output.Trim(), StringComparison.Ordinal);
@@ -104,12 +104,12 @@ public sealed class DBusInterfaceTests : IDisposable
         using var agent = StartAgent(bus.Address, notify);
         await WaitServedAsync(agent);
 
-        var read = await bus.BusctlAsync(Nobody, "get-property", Object, Path_, Object, "Policy");
+        var read = await bus.BusctlAsync(Nobody, "get-property", Object, ObjectPath, Object, "Policy");
         var prepare = await Packaging.PackagingTools.RunAsync(
             "/usr/bin/setpriv",
-            [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "/usr/bin/dbus-send", "--bus=" + bus.Address, "--print-reply", "--dest=" + Object, Path_, Object + ".PrepareUnplug", "uint32:0"],
+            [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "/usr/bin/dbus-send", "--bus=" + bus.Address, "--print-reply", "--dest=" + Object, ObjectPath, Object + ".PrepareUnplug", "uint32:0"],
             TimeSpan.FromMinutes(1));
-        var policy = await bus.BusctlAsync(Nobody, "call", Object, Path_, Object, "SetPolicy", "s", "none");
+        var policy = await bus.BusctlAsync(Nobody, "call", Object, ObjectPath, Object, "SetPolicy", "s", "none");
 
         Assert.Equal("s \"movable\"", read.Output.Trim());
         Assert.NotEqual(0, prepare.Code);
@@ -117,7 +117,7 @@ public sealed class DBusInterfaceTests : IDisposable
         // Refused by the bus policy, or (on a bus that lets anyone call) by the agent itself.
         Assert.True(prepare.Output.Contains(permissiveBus ? "AccessDenied: only root may call PrepareUnplug" : "AccessDenied: Rejected send message", StringComparison.Ordinal), prepare.Output);
         Assert.Equal("online", _tree.ReadState(32));
-        Assert.Equal("s \"movable\"", (await bus.BusctlAsync(null, "get-property", Object, Path_, Object, "Policy")).Output.Trim());
+        Assert.Equal("s \"movable\"", (await bus.BusctlAsync(null, "get-property", Object, ObjectPath, Object, "Policy")).Output.Trim());
     }
 
     [Fact]
@@ -129,13 +129,13 @@ public sealed class DBusInterfaceTests : IDisposable
         using var agent = StartAgent(bus.Address, notify);
         await WaitServedAsync(agent);
 
-        var wrongType = await bus.BusctlAsync(null, "call", Object, Path_, Object, "PrepareUnplug", "s", "zero");
-        var tooMany = await bus.BusctlAsync(null, "call", Object, Path_, Object, "Rescan", "u", "1");
-        var badPolicy = await bus.BusctlAsync(null, "call", Object, Path_, Object, "SetPolicy", "s", "sideways");
-        var noSlot = await bus.BusctlAsync(null, "call", Object, Path_, Object, "PrepareUnplug", "u", "9");
-        var unknown = await bus.BusctlAsync(null, "call", Object, Path_, Object, "Explode");
-        var readOnly = await bus.BusctlAsync(null, "set-property", Object, Path_, Object, "Policy", "s", "none");
-        var dbusSend = await Packaging.PackagingTools.RunAsync("/usr/bin/dbus-send", ["--bus=" + bus.Address, "--print-reply", "--dest=" + Object, Path_, Object + ".CancelUnplug", "string:x", "int32:3"], TimeSpan.FromMinutes(1));
+        var wrongType = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "PrepareUnplug", "s", "zero");
+        var tooMany = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "Rescan", "u", "1");
+        var badPolicy = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "SetPolicy", "s", "sideways");
+        var noSlot = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "PrepareUnplug", "u", "9");
+        var unknown = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "Explode");
+        var readOnly = await bus.BusctlAsync(null, "set-property", Object, ObjectPath, Object, "Policy", "s", "none");
+        var dbusSend = await Packaging.PackagingTools.RunAsync("/usr/bin/dbus-send", ["--bus=" + bus.Address, "--print-reply", "--dest=" + Object, ObjectPath, Object + ".CancelUnplug", "string:x", "int32:3"], TimeSpan.FromMinutes(1));
 
         Assert.Contains("PrepareUnplug takes (u), not (s)", wrongType.Output, StringComparison.Ordinal);
         Assert.Contains("Rescan takes (), not (u)", tooMany.Output, StringComparison.Ordinal);
@@ -145,7 +145,7 @@ public sealed class DBusInterfaceTests : IDisposable
         Assert.Contains("read-only", readOnly.Output, StringComparison.Ordinal);
         Assert.Contains("org.freedesktop.DBus.Error.InvalidArgs", dbusSend.Output, StringComparison.Ordinal);
         Assert.All(new[] { wrongType, tooMany, badPolicy, noSlot, unknown, readOnly, dbusSend }, r => Assert.NotEqual(0, r.Code));
-        Assert.Equal("s \"movable\"", (await bus.BusctlAsync(null, "get-property", Object, Path_, Object, "Policy")).Output.Trim());
+        Assert.Equal("s \"movable\"", (await bus.BusctlAsync(null, "get-property", Object, ObjectPath, Object, "Policy")).Output.Trim());
         Assert.Contains("READY=1", notify.Messages);
     }
 
@@ -163,28 +163,9 @@ public sealed class DBusInterfaceTests : IDisposable
         Assert.Equal(1, agent.Stdout.Split('\n').Count(l => l.Contains("running without the D-Bus interface", StringComparison.Ordinal)));
     }
 
-    private static Process StartMonitor(string address, ConcurrentQueue<string> lines)
-    {
-        // dbus-monitor writes each message as it comes (busctl monitor buffers when not on a terminal).
-        var start = new ProcessStartInfo("/usr/bin/dbus-monitor") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "--address", address, $"type='signal',path='{Path_}'" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lines.Enqueue(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    // dbus-monitor writes each message as it comes (busctl monitor buffers when not on a terminal).
+    private static Process StartMonitor(string address, ConcurrentQueue<string> lines) =>
+        LineCollectingProcess.Start("/usr/bin/dbus-monitor", ["--address", address, $"type='signal',path='{ObjectPath}'"], lines);
 
     public void Dispose()
     {
