@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmarks: installs the peers (qemu-guest-agent) and the VM image, publishes the agent's trimmed single file
-# (scripts/rpm.sh) and its NativeAOT build (scripts/publish-aot.sh), and prints every figure with its peer and ratio.
+# The benchmarks: installs the peers (qemu-guest-agent) and the VM image, publishes the agent's NativeAOT build (the
+# RPM's, scripts/publish-aot.sh) and the design card's stack without the agent (bench/GuestAgent.StackFloor, the same
+# way), and prints every figure with its peer and ratio.
 #   bash scripts/bench.sh [SCENARIO] [OPTIONS]   (default: all; see bench/GuestAgent.Bench/Program.cs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +14,9 @@ fi
 GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
 export GUEST_AGENT_VM_DIR
 dotnet build GuestAgent.sln -c Release --nologo -v quiet >/dev/null
-bash scripts/rpm.sh >/dev/null
 aot=$(bash scripts/publish-aot.sh)
+floor=$(bash scripts/publish-aot.sh bench/GuestAgent.StackFloor artifacts/stack-floor)
 scenario=${1:-all}
 shift || true
 exec dotnet bench/GuestAgent.Bench/bin/Release/net10.0/guest-agent-bench.dll "$scenario" \
-  --binary trimmed=artifacts/rpm/publish/guest-agent --binary aot="$aot" "$@"
+  --binary NativeAOT="$aot" --floor "$floor" "$@"

@@ -8,15 +8,11 @@ repo=$(pwd)
 release=${1:-1}
 version=$(sed -n 's/^Version: *//p' rpm/guest-agent.spec)
 top="$repo/artifacts/rpm"
-publish="$top/publish"
 mkdir -p "$top/SOURCES" "$top/BUILD" "$top/RPMS" "$top/SRPMS" "$top/SPECS"
 
-# Self-contained, trimmed, single file, published once (rpmbuild then packages it: --define prebuilt).
-if [ ! -x "$publish/guest-agent" ] || [ -n "$(find guest-agent -name '*.cs' -newer "$publish/guest-agent" -print -quit)" ]; then
-  rm -rf "$publish"
-  dotnet publish guest-agent/GuestAgent -c Release -r linux-x64 --self-contained --nologo -v quiet \
-    -p:PublishTrimmed=true -p:PublishSingleFile=true -p:DebugType=none -o "$publish" >/dev/null
-fi
+# The NativeAOT build (scripts/publish-aot.sh; quick when nothing changed), which rpmbuild then packages:
+# --define prebuilt.
+publish="$repo/$(dirname "$(bash scripts/publish-aot.sh)")"
 
 # The source tarball: the working tree without build output.
 tar -C "$repo/.." --transform "s,^$(basename "$repo"),guest-agent-$version," \
@@ -32,7 +28,7 @@ test -f "$rpm_file"
 
 rpmlint -r rpm/rpmlintrc "$rpm_file" > "$top/rpmlint.txt" 2>&1 || true
 {
-  echo "binary: $(stat -c %s "$publish/guest-agent") bytes (self-contained, trimmed, single file)"
+  echo "binary: $(stat -c %s "$publish/guest-agent") bytes (NativeAOT)"
   echo "rpm: $(stat -c %s "$rpm_file") bytes"
 } > "$top/sizes.txt"
 echo "$rpm_file"

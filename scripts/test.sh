@@ -13,6 +13,8 @@ GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
 export GUEST_AGENT_VM_DIR GUEST_AGENT_VM_REQUIRED=1
 
 dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
+# The agent as the RPM ships it (NativeAOT): the guest in the end-to-end tests runs this one.
+bash scripts/publish-aot.sh >/dev/null
 
 results="$repo/artifacts/test-results"
 rm -rf "$results"

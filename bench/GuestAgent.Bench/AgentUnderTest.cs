@@ -1,6 +1,6 @@
 namespace GuestAgent.Bench;
 
-/// <summary>How to start one build of the agent: the JIT build through <c>dotnet</c>, or a published binary (trimmed, NativeAOT).</summary>
+/// <summary>How to start one build of the agent: the JIT build through <c>dotnet</c>, or a published binary (NativeAOT).</summary>
 public sealed record AgentUnderTest(string Name, string File, IReadOnlyList<string> Prefix)
 {
     public static AgentUnderTest Jit(string dll) => new("agent (JIT)", "dotnet", [dll]);

@@ -3,10 +3,11 @@ using System.Globalization;
 
 namespace GuestAgent.Bench;
 
-/// <summary>A process the benchmark started (and ends, by its id): output discarded, resident memory from /proc.</summary>
+/// <summary>A process the benchmark started (and ends, by its id): output discarded but its first line, resident memory from /proc.</summary>
 public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ChildProcess(string file, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
@@ -22,7 +23,7 @@ public sealed class ChildProcess : IDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file);
-        _process.OutputDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => _firstLine.TrySetResult(e.Data ?? "");
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -31,6 +32,9 @@ public sealed class ChildProcess : IDisposable
     public int Id => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The first line the child wrote on stdout ("" when it closed stdout without one).</summary>
+    public Task<string> FirstLine => _firstLine.Task;
 
     /// <summary>VmRSS of this child in MiB.</summary>
     public double ResidentMiB()

@@ -5,12 +5,14 @@ namespace GuestAgent.Bench;
 /// <summary>
 /// Resident memory idle and after 1,000 requests, each agent build against qemu-ga (<c>-m unix-listen</c>) on this
 /// machine's own <c>/sys</c> in the same run; and the CPU the agent uses over an idle minute (10 ms resolution).
+/// With <c>floor</c> (the design card's stack without the agent, <c>bench/GuestAgent.StackFloor</c>, published like the
+/// agent), also where any agent built on that stack starts from.
 /// </summary>
 public static class FootprintBenchmark
 {
     public const string Target = "<= 2.5x qemu-ga";
 
-    public static async Task<IReadOnlyList<BenchFigure>> RunAsync(IReadOnlyList<AgentUnderTest> agents, int requests, TimeSpan idle, TextWriter log)
+    public static async Task<IReadOnlyList<BenchFigure>> RunAsync(IReadOnlyList<AgentUnderTest> agents, string? floor, int requests, TimeSpan idle, TextWriter log)
     {
         using var dir = new TemporaryDirectory();
         var figures = new List<BenchFigure>();
@@ -26,6 +28,15 @@ public static class FootprintBenchmark
 
         var qgaBusy = qga.ResidentMiB();
         log.WriteLine($"footprint: qemu-ga {qgaIdle:0.0} MiB idle, {qgaBusy:0.0} MiB after {requests} requests");
+        if (floor is not null)
+        {
+            using var bare = new ChildProcess(floor, ["run"]);
+            await bare.FirstLine.WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var floorRss = bare.ResidentMiB();
+            log.WriteLine($"footprint: the stack alone {floorRss:0.0} MiB idle");
+            figures.Add(new BenchFigure("RSS idle, Hosting + Serilog + configuration + System.CommandLine alone (NativeAOT, no agent)", floorRss, "MiB", Target, floorRss <= 2.5 * qgaIdle, qgaIdle, "qemu-ga"));
+        }
         foreach (var agent in agents)
         {
             var socket = Path.Combine(dir.Path, agent.Name.Replace(' ', '-').Replace("(", "").Replace(")", "") + ".sock");

@@ -2,7 +2,7 @@ using GuestAgent.Bench;
 using GuestAgent.VmHarness;
 
 // guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N]
-//                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...]
+//                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...] [--floor PATH]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback)
 {
@@ -24,7 +24,7 @@ if (scenario is "storm" or "all")
 }
 
 // The agent builds compared with the peers: the JIT build beside this benchmark, and any published binaries named with
-// --binary NAME=PATH (scripts/bench.sh passes the trimmed single file and the NativeAOT build).
+// --binary NAME=PATH (scripts/bench.sh passes the NativeAOT build, the one the RPM ships).
 var agents = new List<AgentUnderTest> { AgentUnderTest.Jit(VmImage.AgentDll()) };
 for (var i = 0; i < args.Length - 1; i++)
 {
@@ -36,7 +36,8 @@ for (var i = 0; i < args.Length - 1; i++)
 
 if (scenario is "footprint" or "all")
 {
-    figures.AddRange(await FootprintBenchmark.RunAsync(agents, Arg("--requests", 1_000), TimeSpan.FromSeconds(Arg("--idle", 60)), log));
+    var floor = args.SkipWhile(a => a != "--floor").Skip(1).FirstOrDefault();
+    figures.AddRange(await FootprintBenchmark.RunAsync(agents, floor is null ? null : Path.GetFullPath(floor), Arg("--requests", 1_000), TimeSpan.FromSeconds(Arg("--idle", 60)), log));
 }
 
 if (scenario is "request" or "all")
@@ -56,7 +57,7 @@ if (scenario is "vm" or "all")
 
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH]");
     return 2;
 }
 

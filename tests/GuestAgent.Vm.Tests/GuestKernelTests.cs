@@ -26,7 +26,7 @@ public sealed class GuestKernelTests(GuestVmFixture vm)
         var all = (await vm.Qmp.ExecuteAsync("query-memory-devices"))!.AsArray();
         Assert.Equal(all.Sum(d => d!["data"]!["size"]!.GetValue<long>()) / 1024, memTotalKb - vm.BootMemTotalKb);
 
-        var json = await vm.Vm.Shell.CheckAsync($"dotnet {VmImage.AgentDll()} scan --json");
+        var json = await vm.Vm.Shell.CheckAsync($"{VmImage.AgentBinary()} scan --json");
         var report = JsonSerializer.Deserialize(json, ModelJsonContext.Default.ModelReport)!;
         var devices = all.Where(d => d!["data"]!["id"]!.GetValue<string>() is "dimm0" or "dimm1").ToList();
         Assert.Equal(2, devices.Count);

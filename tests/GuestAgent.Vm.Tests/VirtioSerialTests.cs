@@ -42,7 +42,7 @@ public sealed class VirtioSerialTests(GuestVmFixture vm)
 
         var log = await vm.Vm.Shell.CheckAsync("cat /tmp/agent.log");
         Assert.Contains("host on org.guestagent.memory.0 (connection", log);
-        Assert.Equal("1", (await vm.Vm.Shell.CheckAsync("pgrep -fc 'guest-agent.dll run'")).Trim()); // still the same agent
+        Assert.Equal("1", (await vm.Vm.Shell.CheckAsync("pgrep -fc 'aot/guest-agent run'")).Trim()); // still the same agent
     });
 
     [Fact]

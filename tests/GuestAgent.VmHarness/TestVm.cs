@@ -106,7 +106,7 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>Starts the agent in the guest in the background, logging to /tmp/agent.log; waits until it serves the host's port (after its first scan).</summary>
     public async Task StartAgentAsync(string arguments = "")
     {
-        await Shell.CheckAsync($"(nohup dotnet {VmImage.AgentDll()} run {arguments} > /tmp/agent.log 2>&1 & echo $! > /tmp/agent.pid)");
+        await Shell.CheckAsync($"(nohup {VmImage.AgentBinary()} run {arguments} > /tmp/agent.log 2>&1 & echo $! > /tmp/agent.pid)");
         await WaitInGuestAsync("grep -q 'Opened the virtio-serial port' /tmp/agent.log", "the agent serving its virtio-serial port", TimeSpan.FromSeconds(180));
     }
 

@@ -35,6 +35,15 @@ public static class VmImage
     /// <summary>The built guest-agent (same configuration as the caller), as the guest sees it through 9p.</summary>
     public static string AgentDll() => Built(Path.Combine("guest-agent", "GuestAgent"), "guest-agent.dll");
 
+    /// <summary>
+    /// The agent as the RPM ships it: the NativeAOT executable <c>scripts/publish-aot.sh</c> writes into artifacts/aot/
+    /// (the test command and the main job publish it first). The guest runs this one.
+    /// </summary>
+    public static string AgentBinary() =>
+        Path.Combine(RepositoryRoot(), "artifacts", "aot", "guest-agent") is var path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"the agent is not published: {path} (bash scripts/publish-aot.sh; the test command does)");
+
     /// <summary>The built guest-agent-host (same configuration as the caller).</summary>
     public static string HostControllerDll() => Built(Path.Combine("host-controller", "GuestAgent.Host"), "guest-agent-host.dll");
 

@@ -51,6 +51,7 @@ public static class MemoryAgentServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ChannelService>());
         services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddHostedService<SystemdNotifyService>();
+        services.AddHostedService<StartupHeapTrimService>();
         return services;
     }
 
