@@ -52,7 +52,7 @@ if (scenario is "startup" or "all")
 
 if (scenario is "vm" or "all")
 {
-    figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 3), log));
+    figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), log));
 }
 
 if (figures.Count == 0)

@@ -9,8 +9,9 @@ namespace GuestAgent.Bench;
 /// In the real guest (Debian's kernel under QEMU/TCG): time from <c>device_add</c> of a 256 MiB DIMM to every block
 /// Movable, with the agent (which lets the kernel online movable memory itself), with the agent onlining from user space
 /// (<c>Memory:KernelAutoOnline=false</c>), and with the kernel's own onlining alone (<c>auto_online_blocks=online_movable</c>,
-/// what <c>memhp_default_state=online_movable</c> sets at boot), in the same guest and run; and the host controller's
-/// unplug, of an empty DIMM and of one holding data.
+/// what <c>memhp_default_state=online_movable</c> sets at boot), and with udev onlining it (the real systemd-udevd in
+/// the guest with the project's drop-in as its only rule, no agent running: the rule's <c>online_movable</c> branch),
+/// in the same guest and run; and the host controller's unplug, of an empty DIMM and of one holding data.
 /// </summary>
 public static partial class VmBenchmark
 {
@@ -39,15 +40,13 @@ public static partial class VmBenchmark
         var kernel = new List<double>();
         for (var i = 0; i < rounds; i++)
         {
-            kernel.Add(await OnlineLatencyAsync(vm, qmp, $"k{i}"));
-            await qmp.ExecuteAsync("device_del", new Dictionary<string, object> { ["id"] = $"k{i}" });
-            await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == $"k{i}", TimeSpan.FromSeconds(60));
-            await qmp.ExecuteAsync("object-del", new Dictionary<string, object> { ["id"] = $"mem-k{i}" });
+            kernel.Add(await PlugTimeAndRemoveAsync(vm, qmp, $"k{i}"));
         }
 
         await vm.Shell.CheckAsync("echo offline > /sys/devices/system/memory/auto_online_blocks");
+        var udev = await RoundsWithUdevAsync(vm, qmp, "d", rounds);
         await vm.StartAgentAsync();
-        log.WriteLine($"vm: device_add to all Movable: agent {Show(agent)}; agent without the kernel fast path {Show(userSpace)}; kernel alone {Show(kernel)}");
+        log.WriteLine($"vm: device_add to all Movable: agent {Show(agent)}; agent without the kernel fast path {Show(userSpace)}; kernel alone {Show(kernel)}; udev rule {Show(udev)}");
 
         var (emptyDelete, emptyWhole) = await UnplugAsync(vm, fill: false);
         var (fullDelete, fullWhole) = await UnplugAsync(vm, fill: true);
@@ -59,11 +58,40 @@ public static partial class VmBenchmark
         [
             new BenchFigure($"device_add to every block Movable, agent (median of {rounds})", agentMedian, "s", "<= 1.5x the kernel's own", agentMedian <= 1.5 * kernelMedian, kernelMedian, "kernel auto-online movable"),
             new BenchFigure($"same, agent with Memory:KernelAutoOnline=false (median of {rounds})", Statistics.Median(userSpace), "s", "reported", true, kernelMedian, "kernel auto-online movable"),
+            new BenchFigure($"same, udev drop-in alone in systemd-udevd, no agent (median of {rounds})", Statistics.Median(udev), "s", "reported", true, kernelMedian, "kernel auto-online movable"),
+            new BenchFigure($"device_add to every block Movable, agent against the udev drop-in (median of {rounds})", agentMedian, "s", "reported", true, Statistics.Median(udev), "udev drop-in"),
             new BenchFigure("unplug of an empty DIMM: device_del to DEVICE_DELETED", emptyDelete, "s", "reported", true),
             new BenchFigure("unplug of an empty DIMM: whole guest-agent-host unplug", emptyWhole, "s", "reported", true),
             new BenchFigure("unplug of a DIMM holding 200 MiB: device_del to DEVICE_DELETED", fullDelete, "s", "reported", true),
             new BenchFigure("unplug of a DIMM holding 200 MiB: whole guest-agent-host unplug", fullWhole, "s", "reported", true),
         ];
+    }
+
+    /// <summary>
+    /// Rounds of plug, time to Movable and unplug with systemd-udevd running in the guest (the host root's binary, in a
+    /// private mount namespace: the repository's udev/ as its only rules, a fresh /run), no agent and the kernel's own
+    /// onlining off. Ended by its process id.
+    /// </summary>
+    private static async Task<List<double>> RoundsWithUdevAsync(TestVm vm, QmpTestClient qmp, string prefix, int rounds)
+    {
+        var rules = Path.Combine(VmImage.RepositoryRoot(), "udev");
+        await vm.Shell.CheckAsync(
+            $"(unshare -m sh -c 'mount --bind {rules} /etc/udev/rules.d && mount --bind {rules} /usr/lib/udev/rules.d && mount -t tmpfs tmpfs /run && exec /usr/lib/systemd/systemd-udevd' > /tmp/udevd.log 2>&1 & echo $! > /tmp/udevd.pid)");
+        await vm.WaitInGuestAsync("kill -0 $(cat /tmp/udevd.pid) && sleep 2 && kill -0 $(cat /tmp/udevd.pid)", "systemd-udevd running", TimeSpan.FromSeconds(60));
+        var times = new List<double>();
+        try
+        {
+            for (var i = 0; i < rounds; i++)
+            {
+                times.Add(await PlugTimeAndRemoveAsync(vm, qmp, $"{prefix}{i}"));
+            }
+        }
+        finally
+        {
+            await vm.Shell.RunAsync("kill $(cat /tmp/udevd.pid)");
+        }
+
+        return times;
     }
 
     /// <summary>Rounds of plug, time to Movable, and the host controller's unplug (the agent prepares) while the agent runs.</summary>
@@ -92,6 +120,16 @@ public static partial class VmBenchmark
         return code == 0
             ? elapsed
             : throw new InvalidOperationException($"{id} not Movable: {output}\n{(await vm.Shell.RunAsync("dmesg | tail -20")).Output}");
+    }
+
+    /// <summary>Time to Movable as <see cref="OnlineLatencyAsync"/>, then the DIMM removed with QEMU alone (no agent to prepare it).</summary>
+    private static async Task<double> PlugTimeAndRemoveAsync(TestVm vm, QmpTestClient qmp, string id)
+    {
+        var elapsed = await OnlineLatencyAsync(vm, qmp, id);
+        await qmp.ExecuteAsync("device_del", new Dictionary<string, object> { ["id"] = id });
+        await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == id, TimeSpan.FromSeconds(60));
+        await qmp.ExecuteAsync("object-del", new Dictionary<string, object> { ["id"] = "mem-" + id });
+        return elapsed;
     }
 
     private static async Task<(double Delete, double Whole)> UnplugAsync(TestVm vm, bool fill)
