@@ -26,7 +26,7 @@ steps.Add(new DemoStep("boot the guest (Debian 6.1 kernel)", watch.Elapsed, "con
 
 watch.Restart();
 await vm.StartAgentAsync();
-steps.Add(new DemoStep("start guest-agent in the guest (.NET under TCG)", watch.Elapsed, "first scan done, serving the host's port"));
+steps.Add(new DemoStep("start guest-agent in the guest (NativeAOT, as the RPM ships it)", watch.Elapsed, "first scan done, serving the host's port"));
 
 async Task<long> MemTotalKb() =>
     long.Parse((await vm.Shell.CheckAsync("awk '/MemTotal/ {print $2}' /proc/meminfo")).Trim(), CultureInfo.InvariantCulture);
