@@ -22,7 +22,7 @@ public sealed class StartupHeapTrimService(ChannelService channels, ILogger<Star
             return;
         }
 
-        var before = GC.GetGCMemoryInfo().HeapSizeBytes;
+        var before = GC.GetTotalMemory(forceFullCollection: false); // GetGCMemoryInfo describes the last collection, not now
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         logger.LogDebug("Start-up garbage collected: heap {Before} -> {After} bytes", before, GC.GetGCMemoryInfo().HeapSizeBytes);
     }
