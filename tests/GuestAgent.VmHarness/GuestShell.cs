@@ -24,8 +24,7 @@ public sealed class GuestShell : IAsyncDisposable
 
     public static async Task<GuestShell> ConnectAsync(string socketPath, TimeSpan bootLimit, Func<string> consoleLog)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        var socket = await TestSupport.UnixSocketConnector.ConnectAsync(socketPath);
         var shell = new GuestShell(socket);
         using var limit = new CancellationTokenSource(bootLimit);
         try

@@ -24,8 +24,7 @@ public sealed class QmpTestClient : IAsyncDisposable
 
     public static async Task<QmpTestClient> ConnectAsync(string path)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        var socket = await TestSupport.UnixSocketConnector.ConnectAsync(path);
         var client = new QmpTestClient(socket);
         _ = await client._reader.ReadLineAsync(); // greeting
         await client.ExecuteAsync("qmp_capabilities");
