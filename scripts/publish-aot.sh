@@ -9,6 +9,6 @@ project=${1:-guest-agent/GuestAgent}
 output=${2:-artifacts/aot}
 dotnet publish "$project" -r linux-x64 -c Release --nologo -v quiet \
   -p:AgentAot=true -p:PublishAot=true -p:DebugType=none -p:OptimizationPreference=Size \
-  -p:UseSystemResourceKeys=true -p:EventSourceSupport=false -p:StackTraceSupport=false \
+  -p:EventSourceSupport=false -p:StackTraceSupport=false \
   -o "$output" >&2
 find "$output" -maxdepth 1 -type f -perm -u+x ! -name "*.so" | head -1

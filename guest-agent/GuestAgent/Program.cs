@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GuestAgent.Cli;
+using GuestAgent.CommandLine;
 
 var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable and tells the host which DIMMs can be unplugged")
 {
@@ -8,5 +9,6 @@ var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable an
     StatusCommand.Create(),
     UnplugCommands.PrepareUnplug(),
     UnplugCommands.CancelUnplug(),
+    WriteStateCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await CommandLineRunner.RunAsync(root, args, Console.Error, "guest-agent").ConfigureAwait(false);

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.Memory.Writing;
-using Mono.Unix.Native;
 
 namespace GuestAgent.TestSupport;
 
@@ -25,6 +24,45 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree) : IBlockState
 
     /// <summary>Makes the write take this long (cancellable, like a kernel migration stopped by a signal).</summary>
     public void DelayBy(int blockId, BlockStateRequest request, TimeSpan delay) => _delays[(blockId, request)] = delay;
+
+    /// <summary>Every value written to <c>auto_online_blocks</c>, in order.</summary>
+    public ConcurrentQueue<string> AutoOnlineWrites { get; } = new();
+
+    /// <summary>Makes writes to <c>auto_online_blocks</c> fail with this errno (null: they succeed).</summary>
+    public Errno? AutoOnlineFailure { get; set; }
+
+    public string? ReadAutoOnlineBlocks()
+    {
+        try
+        {
+            return File.ReadAllText(AutoOnlinePath).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public BlockWriteResult WriteAutoOnlineBlocks(string word)
+    {
+        AutoOnlineWrites.Enqueue(word);
+        if (AutoOnlineFailure is { } errno)
+        {
+            return BlockWriteResult.Failed(errno, $"writing '{word}' to auto_online_blocks: {ErrnoNames.Describe(errno)}");
+        }
+
+        try
+        {
+            File.WriteAllText(AutoOnlinePath, word);
+            return BlockWriteResult.Ok;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return BlockWriteResult.Failed(Errno.EACCES, $"writing '{word}' to auto_online_blocks: {ErrnoNames.Describe(Errno.EACCES)}");
+        }
+    }
+
+    private string AutoOnlinePath => Path.Combine(tree.Root.MemoryDirectory, "auto_online_blocks");
 
     public async Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
@@ -57,17 +95,17 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree) : IBlockState
         var word = BlockStateWords.Format(request);
         if (_failures.TryGetValue((blockId, request), out var scripted))
         {
-            return BlockWriteResult.Failed(scripted, $"writing '{word}' to {MemoryBlockName.Format(blockId)}: {ErrnoText.Describe(scripted)}");
+            return BlockWriteResult.Failed(scripted, $"writing '{word}' to {MemoryBlockName.Format(blockId)}: {ErrnoNames.Describe(scripted)}");
         }
 
         if (!Directory.Exists(tree.Root.BlockDirectory(blockId)))
         {
-            return BlockWriteResult.Failed(Errno.ENOENT, $"{MemoryBlockName.Format(blockId)}: {ErrnoText.Describe(Errno.ENOENT)}");
+            return BlockWriteResult.Failed(Errno.ENOENT, $"{MemoryBlockName.Format(blockId)}: {ErrnoNames.Describe(Errno.ENOENT)}");
         }
 
         var state = tree.ReadState(blockId);
         var zones = tree.ReadZones(blockId).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var invalid = BlockWriteResult.Failed(Errno.EINVAL, $"writing '{word}' to {MemoryBlockName.Format(blockId)}: {ErrnoText.Describe(Errno.EINVAL)}");
+        var invalid = BlockWriteResult.Failed(Errno.EINVAL, $"writing '{word}' to {MemoryBlockName.Format(blockId)}: {ErrnoNames.Describe(Errno.EINVAL)}");
         switch (request)
         {
             case BlockStateRequest.Offline:

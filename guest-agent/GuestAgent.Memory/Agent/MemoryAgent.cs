@@ -1,9 +1,11 @@
-using System.Threading.Channels;
+using GuestAgent.Memory.Capacity;
 using GuestAgent.Memory.Model;
 using GuestAgent.Memory.Operations;
 using GuestAgent.Memory.Policy;
+using GuestAgent.Memory.Proc;
 using GuestAgent.Memory.Readiness;
 using GuestAgent.Memory.Sysfs;
+using GuestAgent.Memory.Udev;
 using GuestAgent.Memory.Uevents;
 using GuestAgent.Memory.Writing;
 using Microsoft.Extensions.Logging;
@@ -12,58 +14,67 @@ namespace GuestAgent.Memory.Agent;
 
 /// <summary>
 /// The guest side's brain. Sysfs is the truth: every reconcile rebuilds the model from it, onlines what the policy
-/// says, and publishes what changed. Reconciles come from uevents (coalesced over a short settle delay, since a DIMM's
-/// blocks arrive one by one), from a periodic resync, and from requests. Nothing but bookkeeping of its own
-/// operations lives only here: blocks held offline for an unplug, blocks someone else offlined (left alone), busy DIMMs.
+/// says, and publishes what changed; the kernel's memory accounting says whether each DIMM's contents fit into the
+/// rest of the guest. When to reconcile is the <see cref="ReconcileLoop"/>'s job, what only the agent knows is in the
+/// <see cref="OperationBook"/>, the kernel's own onlining is kept in step by <see cref="KernelOnliningSettings"/>, and
+/// an unplug in progress is journaled so a DIMM is never left offline by an agent that died.
 /// </summary>
 public sealed class MemoryAgent
 {
     /// <summary>How many times to look again for blocks that are offline but not yet linked to their ACPI DIMM.</summary>
     private const int MaxUnmappedRechecks = 5;
 
+    /// <summary>The file the udev drop-in reads (see <see cref="KernelOnliningSettings"/>).</summary>
+    public const string OnliningMarkerFileName = KernelOnliningSettings.MarkerFileName;
+
     private readonly MemoryAgentOptions _options;
+    private readonly long _reserve;
     private readonly SysfsMemoryReader _reader;
+    private readonly CapacityReader _capacity;
+    private readonly UdevRuleScanner _udev;
     private readonly OnlineExecutor _executor;
     private readonly UnplugPreparer _preparer;
     private readonly BootInventory _bootInventory;
+    private readonly UnplugJournal _journal;
+    private readonly KernelOnliningSettings _settings;
+    private readonly OomProtection _oom;
+    private readonly ReconcileLoop _loop;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Lock _state = new();
-    private readonly Channel<string> _triggers = Channel.CreateBounded<string>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
+    /// <summary>Serializes whole reconciles and the start and end of operations (never held while a DIMM is offlined).</summary>
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Guards the book, the view and the policy.</summary>
+    private readonly Lock _state = new();
+    private readonly OperationBook _book = new();
     private readonly TaskCompletionSource _modelReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Dictionary<string, BusyOperation> _busy = new(StringComparer.Ordinal);
-    private readonly HashSet<int> _busyBlocks = [];
-    private readonly HashSet<int> _heldOffline = [];
-    private readonly HashSet<int> _leftOffline = [];
-    private readonly Dictionary<int, BlockOutcome> _lastOutcomes = [];
-    private MemorySnapshot _snapshot = MemorySnapshot.Empty(new HotplugSettings(), []);
-    private IReadOnlyDictionary<string, DimmReadiness> _readiness = new Dictionary<string, DimmReadiness>();
+    private MemoryAgentView _view;
     private OnlinePolicy _policy;
+    private IReadOnlyList<UdevRule> _rules = [];
     private IReadOnlySet<int>? _bootSlots;
     private int _unmappedRechecks;
-    private readonly string _markerPath;
-    private readonly Lock _marker = new();
-    private string? _markerWord;
-    private readonly string _autoOnlinePath;
-    private string? _autoOnlineBefore;
-    private bool _autoOnlineUnavailable;
     private volatile bool _running;
 
     public MemoryAgent(MemoryAgentOptions options, IBlockStateWriter writer, ILogger<MemoryAgent> logger, TimeProvider? time = null)
     {
         _options = options;
+        _reserve = options.UnplugReserveBytes;
         _policy = options.ToPolicy();
         _reader = new SysfsMemoryReader(options.ToSysfsRoot());
+        _capacity = new CapacityReader(options.ToProcRoot());
+        _udev = new UdevRuleScanner(options.ToUdevRuleDirectories());
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _executor = new OnlineExecutor(_reader, writer, new OnceLog(logger), logger);
         _preparer = new UnplugPreparer(writer, _time, logger);
         _bootInventory = new BootInventory(options.RuntimeDirectory, logger);
-        _markerPath = Path.Combine(options.RuntimeDirectory, OnliningMarkerFileName);
-        _autoOnlinePath = Path.Combine(options.ToSysfsRoot().MemoryDirectory, "auto_online_blocks");
+        _journal = new UnplugJournal(options.RuntimeDirectory, logger);
+        _settings = new KernelOnliningSettings(writer, options.RuntimeDirectory, options.KernelAutoOnline, logger);
+        _oom = new OomProtection(options.ToProcRoot(), logger);
+        _loop = new ReconcileLoop(options.SettleDelay, options.ResyncInterval, _time, logger);
+        var empty = MemorySnapshot.Empty(new HotplugSettings(), []);
+        _view = AgentViewBuilder.Build(empty, _policy, CapacitySample.Unknown("not read yet"), _reserve);
     }
 
     /// <summary>Completes when the first reconcile has built the model: serve nobody an empty model before that.</summary>
@@ -83,65 +94,45 @@ public sealed class MemoryAgent
         }
     }
 
+    /// <summary>The view as of the last reconcile or refresh.</summary>
     public MemoryAgentView View
     {
         get
         {
             lock (_state)
             {
-                return new MemoryAgentView(_snapshot, _policy, _readiness, new Dictionary<int, BlockOutcome>(_lastOutcomes));
+                return _view;
             }
         }
     }
 
-    /// <summary>
-    /// The file the udev drop-in reads: while the daemon onlines memory it holds the state word the policy picks for new
-    /// memory, and udev onlines new blocks with it (before distribution rules can online them into the kernel zone).
-    /// Absent while the policy is <c>none</c> and after the agent stops.
-    /// </summary>
-    public const string OnliningMarkerFileName = "onlining-active";
+    /// <summary>Whether the reconcile loop is turning (for a watchdog): idle, or in a turn younger than <paramref name="within"/>.</summary>
+    public bool IsLoopAlive(TimeSpan within) => _loop.IsAlive(within);
 
-    /// <summary>Runs until cancelled: first reconcile, then uevents and resyncs.</summary>
+    /// <summary>Runs until cancelled: recovery of an unplug an earlier agent left half done, first reconcile, then uevents and resyncs.</summary>
     public async Task RunAsync(IUeventSource uevents, CancellationToken cancellationToken)
     {
         _running = true;
-        UpdateOnliningMarker();
+        _settings.Apply(View.Snapshot, Policy);
         try
         {
-            await RunLoopAsync(uevents, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _running = false;
-            lock (_marker)
-            {
-                TryDelete(_markerPath);
-                _markerWord = null;
-            }
-
-            UpdateKernelAutoOnline(Policy);
-        }
-    }
-
-    private async Task RunLoopAsync(IUeventSource uevents, CancellationToken cancellationToken)
-    {
-        await ReconcileAsync("start", cancellationToken).ConfigureAwait(false);
-        var pump = PumpUeventsAsync(uevents, cancellationToken);
-        var resync = ResyncAsync(cancellationToken);
-        try
-        {
-            await ProcessTriggersAsync(cancellationToken).ConfigureAwait(false);
+            await RecoverAsync(cancellationToken).ConfigureAwait(false);
+            await ReconcileAsync("start", cancellationToken).ConfigureAwait(false);
+            await _loop.RunAsync(uevents, ReconcileAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping.
         }
-
-        await Task.WhenAll(pump, resync).ConfigureAwait(false);
+        finally
+        {
+            _running = false;
+            _settings.Release();
+        }
     }
 
     /// <summary>Asks for a reconcile soon (coalesced with any already pending).</summary>
-    public void RequestReconcile(string reason) => _triggers.Writer.TryWrite(reason);
+    public void RequestReconcile(string reason) => _loop.Request(reason);
 
     /// <summary>Reads sysfs, onlines per policy, publishes changes. Serialized with other reconciles.</summary>
     public async Task<MemoryAgentView> ReconcileAsync(string reason, CancellationToken cancellationToken)
@@ -152,23 +143,21 @@ public sealed class MemoryAgent
             _logger.LogDebug("Reconcile ({Reason})", reason);
             var snapshot = ReadSnapshot();
             TrackOutsideChanges(snapshot);
-            OnlinePolicy policy;
+            var policy = Policy;
+            IReadOnlyList<DimmOnlinePlan> plans;
             lock (_state)
             {
-                policy = _policy;
+                plans = OnlinePlanner.Plan(snapshot, policy, _book.IsEligible);
             }
 
-            var plans = OnlinePlanner.Plan(snapshot, policy, IsEligible);
             foreach (var plan in plans)
             {
                 _logger.LogInformation("Onlining {Count} block(s) of {Dimm} into {Zone}: {Reason}", plan.BlockIds.Count, plan.Dimm.Id, plan.Zone, plan.Reason);
                 var outcomes = await _executor.ExecuteAsync(plan, cancellationToken).ConfigureAwait(false);
                 lock (_state)
                 {
-                    foreach (var outcome in outcomes)
-                    {
-                        _lastOutcomes[outcome.BlockId] = outcome;
-                    }
+                    _book.Record(outcomes);
+                    _book.RecordOnlined(plan.Dimm, plan.Reason + (outcomes.Any(o => o.Message.Contains("kernel zone instead", StringComparison.Ordinal)) ? "; Movable was refused, so it went to the kernel zone" : ""));
                 }
             }
 
@@ -177,9 +166,13 @@ public sealed class MemoryAgent
                 snapshot = ReadSnapshot();
             }
 
+            _rules = _udev.Scan();
             Publish(snapshot);
             _modelReady.TrySetResult();
-            UpdateOnliningMarker();
+            if (_running)
+            {
+                _settings.Apply(snapshot, policy);
+            }
 
             ScheduleRecheckIfUnmapped(snapshot);
             return View;
@@ -190,18 +183,48 @@ public sealed class MemoryAgent
         }
     }
 
-    /// <summary>Offlines a DIMM's blocks ahead of unplug, with rollback; the DIMM is then held offline until it is gone or cancelled.</summary>
-    public async Task<DimmOperationResult> PrepareUnplugAsync(DimmSelector selector, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes readiness with a fresh reading of the guest's memory accounting (without rereading sysfs): what a DIMM
+    /// holds and what the rest can take change with every allocation, so a host asking gets them as of now.
+    /// </summary>
+    public MemoryAgentView RefreshCapacity()
     {
-        var (snapshot, dimm, operation) = await BeginAsync(selector, "preparing unplug", cancellationToken).ConfigureAwait(false);
+        Publish(View.Snapshot);
+        return View;
+    }
+
+    /// <summary>
+    /// Offlines a DIMM's blocks ahead of unplug, with rollback; the DIMM is then held offline until it is gone or
+    /// cancelled. Refused (<see cref="MemoryOperationError.InsufficientMemory"/>) when what it holds does not fit into
+    /// the rest of the guest with the reserve kept, unless <paramref name="force"/>; stopped and rolled back when the
+    /// guest runs short while it runs.
+    /// </summary>
+    public async Task<DimmOperationResult> PrepareUnplugAsync(DimmSelector selector, CancellationToken cancellationToken, bool force = false)
+    {
+        var (snapshot, dimm, operation) = await BeginAsync(selector, BusyOperation.Preparing, force ? null : CheckCapacity, cancellationToken).ConfigureAwait(false);
         var result = new DimmOperationResult(dimm.Id, DimmOperationResult.PrepareUnplug, false, "interrupted", []);
         try
         {
+            _journal.Write(new UnplugJournalEntry(dimm.Id, false, _time.GetUtcNow(), ZonesOf(snapshot, dimm)));
             var limit = _options.OfflineTimeout == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : _options.OfflineTimeout;
-            result = await _preparer.OfflineAsync(snapshot, dimm, limit, operation.Cancellation.Token).ConfigureAwait(false);
+            using (_oom.Protect())
+            {
+                result = await _preparer.OfflineAsync(snapshot, dimm, limit, operation.Cancellation.Token, (remaining, token) => new OfflineGuard(
+                    _capacity, remaining, _reserve, force, _options.OfflinePressureLimit, TimeSpan.FromSeconds(MemoryAgentOptions.PressureWindowSeconds), _time, _logger, token))
+                    .ConfigureAwait(false);
+            }
         }
         finally
         {
+            if (result.Succeeded)
+            {
+                _journal.Write(new UnplugJournalEntry(dimm.Id, true, _time.GetUtcNow(), ZonesOf(snapshot, dimm)));
+            }
+            else if (result.RolledBack || result.Blocks.All(b => b.Action != "offline" || !b.Succeeded))
+            {
+                _journal.Remove(dimm.Id);
+            }
+
             await EndAsync(dimm, result, holdOffline: result.Succeeded).ConfigureAwait(false);
             operation.Cancellation.Dispose();
         }
@@ -213,15 +236,11 @@ public sealed class MemoryAgent
     /// <summary>Stops a running prepare (it rolls back) or re-onlines a prepared DIMM; either way the DIMM is usable again.</summary>
     public async Task<DimmOperationResult> CancelUnplugAsync(DimmSelector selector, CancellationToken cancellationToken)
     {
-        BusyOperation? running = null;
-        var current = ReadSnapshot();
-        var target = Resolve(current, selector);
+        var target = DimmResolver.Resolve(ReadSnapshot(), selector);
+        BusyOperation? running;
         lock (_state)
         {
-            if (_busy.TryGetValue(target.Id, out var busy) && busy.Reason == "preparing unplug")
-            {
-                running = busy;
-            }
+            running = _book.Running(target.Id, BusyOperation.Preparing);
         }
 
         if (running is not null)
@@ -238,15 +257,19 @@ public sealed class MemoryAgent
             await running.Finished.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var (snapshot, dimm, operation) = await BeginAsync(selector, "re-onlining", cancellationToken).ConfigureAwait(false);
+        var (snapshot, dimm, operation) = await BeginAsync(selector, BusyOperation.Reonlining, null, cancellationToken).ConfigureAwait(false);
         var result = new DimmOperationResult(dimm.Id, DimmOperationResult.CancelUnplug, false, "interrupted", []);
         try
         {
-            var zone = Policy.Kind == OnlinePolicyKind.Kernel ? BlockStateRequest.Online : BlockStateRequest.OnlineMovable;
-            result = await _preparer.OnlineAgainAsync(snapshot, dimm, zone, operation.Cancellation.Token).ConfigureAwait(false);
+            result = await _preparer.OnlineAgainAsync(snapshot, dimm, ReonlineZone(), operation.Cancellation.Token).ConfigureAwait(false);
         }
         finally
         {
+            if (result.Succeeded)
+            {
+                _journal.Remove(dimm.Id);
+            }
+
             await EndAsync(dimm, result, holdOffline: false).ConfigureAwait(false);
             operation.Cancellation.Dispose();
         }
@@ -262,151 +285,118 @@ public sealed class MemoryAgent
             _policy = policy;
         }
 
-        UpdateOnliningMarker();
+        if (_running)
+        {
+            _settings.Apply(View.Snapshot, policy);
+        }
+
         _logger.LogInformation("Policy set to {Policy}", policy);
+        Publish(View.Snapshot);
         Raise([new AgentEvent(AgentEventKind.PolicyChanged, "policy")]);
         RequestReconcile("policy changed");
     }
 
     /// <summary>
-    /// Keeps the udev marker in step with the policy while the agent runs (not for a one-shot <c>scan --apply</c>);
-    /// written only when the word changes.
+    /// A DIMM an earlier agent was offlining, or held offline for the host, when it died is onlined again into the zone
+    /// it was in, and the model says so (the host reads it in <c>AGENT_READY</c>).
     /// </summary>
-    private void UpdateOnliningMarker()
+    private async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        if (!_running)
+        var entries = _journal.Load();
+        if (entries.Count == 0)
         {
             return;
         }
 
-        MemorySnapshot snapshot;
-        OnlinePolicy policy;
-        lock (_state)
+        var snapshot = ReadSnapshot();
+        foreach (var entry in entries)
         {
-            (snapshot, policy) = (_snapshot, _policy);
-        }
-
-        UpdateKernelAutoOnline(policy);
-        var word = OnlinePlanner.WordForNewMemory(snapshot, policy);
-        lock (_marker)
-        {
-            if (word == _markerWord && (word is null || File.Exists(_markerPath)))
+            var dimm = snapshot.FindDimmById(entry.Dimm);
+            var since = entry.Started.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
+            string message;
+            if (dimm is null)
             {
-                return;
+                message = $"{entry.Dimm} was being unplugged (since {since}) when the agent stopped, and is gone now: the unplug completed";
             }
-
-            try
+            else
             {
-                if (word is null)
+                var offline = snapshot.BlocksOf(dimm).Count(b => b.State == BlockState.Offline);
+                var result = await _preparer.OnlineAgainAsync(snapshot, dimm, ReonlineZone(entry), cancellationToken).ConfigureAwait(false);
+                lock (_state)
                 {
-                    TryDelete(_markerPath);
-                }
-                else
-                {
-                    Directory.CreateDirectory(_options.RuntimeDirectory);
-                    var temporary = _markerPath + ".new";
-                    File.WriteAllText(temporary, word);
-                    File.Move(temporary, _markerPath, overwrite: true);
+                    _book.Record(result.Blocks);
                 }
 
-                _markerWord = word;
+                message = (entry.Prepared
+                              ? $"{entry.Dimm} was held offline for an unplug (since {since}) when the agent stopped; "
+                              : $"{entry.Dimm} was being offlined for an unplug (since {since}) when the agent stopped; ")
+                          + (offline == 0 ? "none of it was offline" : result.Succeeded ? $"its {offline} offline block(s) were onlined again" : "onlining it again failed: " + result.Message);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+            _logger.LogWarning("Recovered: {Message}", message);
+            lock (_state)
             {
-                _logger.LogWarning("Cannot write {Marker} ({Reason}); udev's rule may online new memory too", _markerPath, e.Message);
+                _book.RecordRecovery(new AgentRecovery(entry.Dimm, message, _time.GetUtcNow()));
             }
+
+            _journal.Remove(entry.Dimm);
         }
     }
 
-    /// <summary>
-    /// The kernel's own onlining as the fast path: while the agent runs with policy <c>movable</c>,
-    /// <c>auto_online_blocks</c> is <c>online_movable</c>, so hot-added blocks are Movable before any uevent is handled
-    /// (and before a distribution's udev rule can online them into the kernel zone). Only for <c>movable</c>: the
-    /// kernel cannot apply the other policies' per-DIMM decisions. A kernel that refuses the value is noted once.
-    /// </summary>
-    private void UpdateKernelAutoOnline(OnlinePolicy policy)
+    /// <summary>Why a prepare must not start: what the DIMM holds does not fit (or the guest's accounting is unreadable).</summary>
+    private string? CheckCapacity(MemorySnapshot snapshot, Dimm dimm)
     {
-        if (!_options.KernelAutoOnline)
-        {
-            return;
-        }
-
-        lock (_marker)
-        {
-            var wanted = _running && policy.Kind == OnlinePolicyKind.Movable;
-            if (wanted && _autoOnlineBefore is null && !_autoOnlineUnavailable)
-            {
-                try
-                {
-                    var current = File.ReadAllText(_autoOnlinePath).Trim();
-                    if (current != "online_movable")
-                    {
-                        File.WriteAllText(_autoOnlinePath, "online_movable");
-                        _autoOnlineBefore = current;
-                        _logger.LogInformation("The kernel onlines hot-added memory as movable itself (auto_online_blocks: {Before} -> online_movable)", current);
-                    }
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    _autoOnlineUnavailable = true;
-                    _logger.LogInformation("auto_online_blocks cannot be set to online_movable ({Reason}); the agent onlines new memory itself", e.Message);
-                }
-            }
-            else if (!wanted && _autoOnlineBefore is { } before)
-            {
-                try
-                {
-                    File.WriteAllText(_autoOnlinePath, before);
-                    _logger.LogInformation("auto_online_blocks restored to {Before}", before);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    _logger.LogWarning("Cannot restore auto_online_blocks to {Before}: {Reason}", before, e.Message);
-                }
-
-                _autoOnlineBefore = null;
-            }
-        }
+        var verdict = UnplugCapacity.Evaluate(snapshot, _capacity.Read(), [dimm], _reserve);
+        return verdict.Fits ? null : $"{dimm.Id} {verdict.Reason}; a forced prepare skips this check";
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Not there, or not ours to remove.
-        }
-    }
+    private BlockStateRequest ReonlineZone() => Policy.Kind == OnlinePolicyKind.Kernel ? BlockStateRequest.Online : BlockStateRequest.OnlineMovable;
+
+    private static BlockStateRequest ReonlineZone(UnplugJournalEntry entry) =>
+        entry.Zones.Values.Any(z => z != ZoneNames.Movable) ? BlockStateRequest.OnlineKernel : BlockStateRequest.OnlineMovable;
+
+    private static Dictionary<int, string> ZonesOf(MemorySnapshot snapshot, Dimm dimm) =>
+        snapshot.BlocksOf(dimm).ToDictionary(b => b.Id, b => b.Zone ?? ZoneNames.Movable);
 
     private async Task<(MemorySnapshot Snapshot, Dimm Dimm, BusyOperation Operation)> BeginAsync(
-        DimmSelector selector, string reason, CancellationToken cancellationToken)
+        DimmSelector selector, string reason, Func<MemorySnapshot, Dimm, string?>? check, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var snapshot = ReadSnapshot();
             TrackOutsideChanges(snapshot);
-            var dimm = Resolve(snapshot, selector);
+            var dimm = DimmResolver.Resolve(snapshot, selector);
             if (dimm.Kind == DimmKind.Boot)
             {
                 throw new MemoryOperationException(MemoryOperationError.NotRemovable, $"{dimm.Id} is boot memory and cannot be unplugged");
             }
 
+            lock (_state)
+            {
+                if (_book.BusyReason(dimm.Id) is { } busy)
+                {
+                    throw new MemoryOperationException(MemoryOperationError.Busy, $"{dimm.Id} is busy: {busy}");
+                }
+            }
+
+            if (check?.Invoke(snapshot, dimm) is { } refusal)
+            {
+                throw new MemoryOperationException(MemoryOperationError.InsufficientMemory, refusal);
+            }
+
             var operation = new BusyOperation(reason, CancellationTokenSource.CreateLinkedTokenSource(cancellationToken));
             lock (_state)
             {
-                if (_busy.TryGetValue(dimm.Id, out var running))
+                try
+                {
+                    _book.Begin(dimm, operation);
+                }
+                catch
                 {
                     operation.Cancellation.Dispose();
-                    throw new MemoryOperationException(MemoryOperationError.Busy, $"{dimm.Id} is busy: {running.Reason}");
+                    throw;
                 }
-
-                _busy[dimm.Id] = operation;
-                _busyBlocks.UnionWith(dimm.BlockIds);
-                _heldOffline.UnionWith(dimm.BlockIds);
             }
 
             Publish(snapshot);
@@ -426,17 +416,7 @@ public sealed class MemoryAgent
             BusyOperation? operation;
             lock (_state)
             {
-                _busy.Remove(dimm.Id, out operation);
-                _busyBlocks.ExceptWith(dimm.BlockIds);
-                if (!holdOffline)
-                {
-                    _heldOffline.ExceptWith(dimm.BlockIds);
-                }
-
-                foreach (var outcome in result.Blocks)
-                {
-                    _lastOutcomes[outcome.BlockId] = outcome;
-                }
+                operation = _book.End(dimm, result.Blocks, holdOffline);
             }
 
             Publish(ReadSnapshot());
@@ -448,49 +428,7 @@ public sealed class MemoryAgent
         }
     }
 
-    private static Dimm Resolve(MemorySnapshot snapshot, DimmSelector selector)
-    {
-        if (selector.Slot is { } slot)
-        {
-            return snapshot.FindDimmBySlot(slot)
-                   ?? throw new MemoryOperationException(MemoryOperationError.NotFound, $"no DIMM in slot {slot}");
-        }
-
-        if (selector.Id is { } id)
-        {
-            return snapshot.FindDimmById(id)
-                   ?? throw new MemoryOperationException(MemoryOperationError.NotFound, $"no DIMM '{id}'");
-        }
-
-        var (start, size) = (selector.Start ?? 0, selector.Size ?? 0);
-        try
-        {
-            _ = ReadinessEvaluator.EvaluateRange(snapshot, start, size);
-        }
-        catch (ArgumentException e)
-        {
-            throw new MemoryOperationException(MemoryOperationError.BadArgument, e.Message);
-        }
-
-        var first = start / snapshot.BlockSize;
-        var last = ((start + size) / snapshot.BlockSize) - 1;
-        var blocks = snapshot.Blocks.Where(b => b.Index >= first && b.Index <= last).ToList();
-        if (blocks.Count == 0)
-        {
-            throw new MemoryOperationException(MemoryOperationError.NotFound, $"no memory blocks in {selector}");
-        }
-
-        var bootBlocks = snapshot.Dimms.Where(d => d.Kind == DimmKind.Boot).SelectMany(d => d.BlockIds).ToHashSet();
-        return new Dimm
-        {
-            Id = $"range@0x{start:x}+0x{size:x}",
-            Kind = blocks.Any(b => bootBlocks.Contains(b.Id)) ? DimmKind.Boot : DimmKind.Range,
-            StartAddress = start,
-            SizeBytes = size,
-            BlockIds = blocks.ConvertAll(b => b.Id),
-        };
-    }
-
+    /// <summary>Reads sysfs (once); on the first read after start, records which DIMMs were there (present at boot).</summary>
     private MemorySnapshot ReadSnapshot()
     {
         var snapshot = _reader.Read(_bootSlots);
@@ -498,74 +436,36 @@ public sealed class MemoryAgent
         {
             var present = snapshot.Dimms.Where(d => d.Kind == DimmKind.Acpi && d.Slot is not null).Select(d => d.Slot!.Value);
             _bootSlots = _bootInventory.LoadOrRecord(present);
-            snapshot = snapshot with { Dimms = Mapping.DimmMapper.Map(snapshot.Blocks, snapshot.AcpiDevices, snapshot.BlockSize, _bootSlots) };
+            snapshot = snapshot with { Dimms = Mapping.DimmMapper.WithBootSlots(snapshot.Dimms, _bootSlots) };
         }
 
         return snapshot;
     }
 
-    /// <summary>
-    /// A block that went offline without the agent offlining it (an admin, the kernel's own ACPI eject) is left offline;
-    /// one that came back online, or was removed, is forgotten.
-    /// </summary>
     private void TrackOutsideChanges(MemorySnapshot snapshot)
     {
-        MemorySnapshot previous;
+        IReadOnlyList<MemoryBlock> left;
         lock (_state)
         {
-            previous = _snapshot;
+            left = _book.TrackOutsideChanges(_view.Snapshot, snapshot);
         }
 
-        var present = new HashSet<int>(snapshot.Blocks.Count);
-        lock (_state)
+        foreach (var block in left)
         {
-            foreach (var block in snapshot.Blocks)
-            {
-                present.Add(block.Id);
-                if (block.State == BlockState.Online)
-                {
-                    _leftOffline.Remove(block.Id);
-                }
-                else if (block.State == BlockState.Offline
-                         && !_heldOffline.Contains(block.Id)
-                         && previous.FindBlock(block.Id) is { State: BlockState.Online or BlockState.GoingOffline }
-                         && _leftOffline.Add(block.Id))
-                {
-                    _logger.LogInformation("{Block} was offlined outside the agent; leaving it offline", block.Name);
-                }
-            }
-
-            _leftOffline.RemoveWhere(id => !present.Contains(id));
-            _heldOffline.RemoveWhere(id => !present.Contains(id));
-            foreach (var id in _lastOutcomes.Keys.Where(id => !present.Contains(id)).ToList())
-            {
-                _lastOutcomes.Remove(id);
-            }
+            _logger.LogInformation("{Block} was offlined outside the agent; leaving it offline", block.Name);
         }
     }
 
-    private bool IsEligible(MemoryBlock block)
-    {
-        lock (_state)
-        {
-            return !_heldOffline.Contains(block.Id) && !_leftOffline.Contains(block.Id) && !_busyBlocks.Contains(block.Id);
-        }
-    }
-
+    /// <summary>Builds the view from a snapshot and a fresh capacity reading, and raises what changed.</summary>
     private void Publish(MemorySnapshot snapshot)
     {
+        var capacity = _capacity.Read();
         IReadOnlyList<AgentEvent> events;
         lock (_state)
         {
-            var readiness = new Dictionary<string, DimmReadiness>(StringComparer.Ordinal);
-            foreach (var dimm in snapshot.Dimms)
-            {
-                readiness[dimm.Id] = ReadinessEvaluator.Evaluate(snapshot, dimm, _busy.TryGetValue(dimm.Id, out var busy) ? busy.Reason : null);
-            }
-
-            events = SnapshotDiff.Compute(_snapshot, _readiness, snapshot, readiness);
-            _snapshot = snapshot;
-            _readiness = readiness;
+            var view = AgentViewBuilder.Build(snapshot, _policy, capacity, _reserve, _book, _rules, _settings.AutoOnlineSetByAgent);
+            events = SnapshotDiff.Compute(_view.Snapshot, _view.Readiness, view.Snapshot, view.Readiness);
+            _view = view;
         }
 
         Raise(events);
@@ -589,10 +489,15 @@ public sealed class MemoryAgent
     /// <summary>Offline blocks that belong to no ACPI DIMM yet, on a guest that has ACPI DIMMs, may still be getting linked.</summary>
     private void ScheduleRecheckIfUnmapped(MemorySnapshot snapshot)
     {
-        var unmapped = snapshot.AcpiDevices.Count > 0 && snapshot.Dimms
-            .Where(d => d.Kind == DimmKind.Boot)
-            .SelectMany(snapshot.BlocksOf)
-            .Any(b => b.State == BlockState.Offline && IsEligible(b));
+        bool unmapped;
+        lock (_state)
+        {
+            unmapped = snapshot.AcpiDevices.Count > 0 && snapshot.Dimms
+                .Where(d => d.Kind == DimmKind.Boot)
+                .SelectMany(snapshot.BlocksOf)
+                .Any(b => b.State == BlockState.Offline && _book.IsEligible(b));
+        }
+
         if (!unmapped)
         {
             _unmappedRechecks = 0;
@@ -601,82 +506,11 @@ public sealed class MemoryAgent
 
         if (_unmappedRechecks++ < MaxUnmappedRechecks)
         {
-            _ = Task.Delay(TimeSpan.FromSeconds(1), _time).ContinueWith(
-                _ => RequestReconcile("offline blocks not yet linked to a DIMM"), TaskScheduler.Default);
+            _loop.RequestAfter(TimeSpan.FromSeconds(1), "offline blocks not yet linked to a DIMM");
         }
         else if (_unmappedRechecks == MaxUnmappedRechecks + 1)
         {
             _logger.LogWarning("Some offline blocks belong to no ACPI memory device; leaving them offline");
         }
-    }
-
-    private async Task PumpUeventsAsync(IUeventSource uevents, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var uevent in uevents.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (uevent.IsOverflow)
-                {
-                    _logger.LogWarning("Kernel uevents were lost (receive buffer overflow); rescanning everything");
-                    RequestReconcile("uevent overflow");
-                }
-                else if (uevent.IsMemoryBlock(out var blockId))
-                {
-                    _logger.LogDebug("uevent {Action} {Block}", uevent.Action, MemoryBlockName.Format(blockId));
-                    RequestReconcile($"uevent {uevent.Action} {MemoryBlockName.Format(blockId)}");
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
-
-    private async Task ResyncAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(_options.ResyncInterval, _time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                RequestReconcile("periodic resync");
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
-
-    private async Task ProcessTriggersAsync(CancellationToken cancellationToken)
-    {
-        while (await _triggers.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (_options.SettleDelay > TimeSpan.Zero)
-            {
-                await Task.Delay(_options.SettleDelay, _time, cancellationToken).ConfigureAwait(false);
-            }
-
-            _triggers.Reader.TryRead(out var reason);
-            try
-            {
-                await ReconcileAsync(reason ?? "event", cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                _logger.LogError(e, "Reconcile failed; the next event or resync tries again");
-            }
-        }
-    }
-
-    private sealed class BusyOperation(string reason, CancellationTokenSource cancellation)
-    {
-        public string Reason { get; } = reason;
-
-        public CancellationTokenSource Cancellation { get; } = cancellation;
-
-        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

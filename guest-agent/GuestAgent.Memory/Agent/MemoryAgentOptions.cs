@@ -1,5 +1,8 @@
 using GuestAgent.Memory.Policy;
+using GuestAgent.Memory.Proc;
 using GuestAgent.Memory.Sysfs;
+using GuestAgent.Memory.Udev;
+using GuestAgent.Protocol.Sizes;
 
 namespace GuestAgent.Memory.Agent;
 
@@ -10,6 +13,30 @@ public sealed class MemoryAgentOptions
 
     /// <summary>Where sysfs is mounted.</summary>
     public string SysfsRoot { get; set; } = Sysfs.SysfsRoot.DefaultPath;
+
+    /// <summary>Where procfs is mounted (the kernel's memory accounting, PSI, the agent's OOM score).</summary>
+    public string ProcRoot { get; set; } = Proc.ProcRoot.DefaultPath;
+
+    /// <summary>
+    /// Memory that must stay available (<c>MemAvailable</c>, beyond the kernel's watermarks) after an unplug: a DIMM is
+    /// ready only when what it holds fits into the rest with this much to spare. A size: <c>128M</c>, <c>1G</c>.
+    /// </summary>
+    public string UnplugReserve { get; set; } = "128M";
+
+    /// <summary>
+    /// While offlining, stop and roll back when every task has been stalled on memory (PSI "full") for at least this
+    /// percentage of the last <see cref="PressureWindowSeconds"/> seconds. 0 turns the pressure check off.
+    /// </summary>
+    public int OfflinePressureLimit { get; set; } = 50;
+
+    /// <summary>
+    /// Where udev rules live, highest priority first (to report rules that online memory before the drop-in); null or
+    /// empty: udev's own (<c>/etc/udev/rules.d</c>, <c>/run/udev/rules.d</c>, <c>/usr/lib/udev/rules.d</c>, <c>/lib/udev/rules.d</c>).
+    /// </summary>
+    public string[]? UdevRuleDirectories { get; set; }
+
+    /// <summary>The window of <see cref="OfflinePressureLimit"/>.</summary>
+    public const int PressureWindowSeconds = 5;
 
     /// <summary><c>movable</c>, <c>auto-movable</c>, <c>kernel</c> or <c>none</c>.</summary>
     public string Policy { get; set; } = "movable";
@@ -45,6 +72,14 @@ public sealed class MemoryAgentOptions
 
     public SysfsRoot ToSysfsRoot() => new(SysfsRoot);
 
+    public ProcRoot ToProcRoot() => new(ProcRoot);
+
+    public UdevRuleDirectories ToUdevRuleDirectories() =>
+        UdevRuleDirectories is { Length: > 0 } paths ? new(paths) : Udev.UdevRuleDirectories.Default;
+
+    /// <summary><see cref="UnplugReserve"/> in bytes (valid options only).</summary>
+    public long UnplugReserveBytes => UnplugReserve.Trim() == "0" ? 0 : ByteSize.Parse(UnplugReserve);
+
     /// <summary>Every problem with these settings, each a sentence naming the option; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -52,6 +87,30 @@ public sealed class MemoryAgentOptions
         if (string.IsNullOrWhiteSpace(SysfsRoot) || !Path.IsPathRooted(SysfsRoot))
         {
             errors.Add($"{SectionName}:SysfsRoot must be an absolute path (got '{SysfsRoot}')");
+        }
+
+        if (string.IsNullOrWhiteSpace(ProcRoot) || !Path.IsPathRooted(ProcRoot))
+        {
+            errors.Add($"{SectionName}:ProcRoot must be an absolute path (got '{ProcRoot}')");
+        }
+
+        try
+        {
+            _ = UnplugReserveBytes;
+        }
+        catch (FormatException e)
+        {
+            errors.Add($"{SectionName}:UnplugReserve must be a size such as 128M or 1G ({e.Message})");
+        }
+
+        if (OfflinePressureLimit is < 0 or > 100)
+        {
+            errors.Add($"{SectionName}:OfflinePressureLimit must be a percentage from 0 (off) to 100 (got {OfflinePressureLimit})");
+        }
+
+        if ((UdevRuleDirectories ?? []).Any(d => string.IsNullOrWhiteSpace(d) || !Path.IsPathRooted(d)))
+        {
+            errors.Add($"{SectionName}:UdevRuleDirectories must be absolute paths (got '{string.Join("', '", UdevRuleDirectories ?? [])}')");
         }
 
         if (!OnlinePolicyNames.TryParse(Policy, out _))

@@ -7,4 +7,7 @@ public enum MemoryOperationError
     NotRemovable,
     Busy,
     BadArgument,
+
+    /// <summary>What the DIMM holds would not fit into the rest of the guest with the reserve kept available.</summary>
+    InsufficientMemory,
 }

@@ -44,7 +44,7 @@ public static class SnapshotDiff
 
         foreach (var (dimmId, readiness) in readinessAfter)
         {
-            if (!readinessBefore.TryGetValue(dimmId, out var previous) || previous != readiness)
+            if (!readinessBefore.TryGetValue(dimmId, out var previous) || !previous.IsSameVerdict(readiness))
             {
                 events.Add(new AgentEvent(AgentEventKind.DimmReadinessChanged, dimmId) { Readiness = readiness });
             }

@@ -10,6 +10,10 @@ namespace GuestAgent.Memory.Mapping;
 /// </summary>
 public static class DimmMapper
 {
+    /// <summary>The DIMMs with <see cref="Dimm.PresentAtBoot"/> set from a record of the slots present at boot (boot memory keeps true).</summary>
+    public static IReadOnlyList<Dimm> WithBootSlots(IReadOnlyList<Dimm> dimms, IReadOnlySet<int> bootSlots) =>
+        dimms.Select(d => d.Kind == DimmKind.Acpi && d.Slot is { } slot ? d with { PresentAtBoot = bootSlots.Contains(slot) } : d).ToList();
+
     public static IReadOnlyList<Dimm> Map(
         IReadOnlyList<MemoryBlock> blocks,
         IReadOnlyList<AcpiMemoryDevice> acpiDevices,

@@ -1,5 +1,4 @@
 using GuestAgent.Memory.Writing;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Operations;
 

@@ -15,6 +15,9 @@ public sealed record DimmOperationResult(
     IReadOnlyList<BlockOutcome> Blocks,
     bool RolledBack = false)
 {
+    /// <summary>For a prepare stopped by the guest's memory running short (see <c>OfflineGuard</c>): why.</summary>
+    public string? StopReason { get; init; }
+
     public const string PrepareUnplug = "prepare-unplug";
     public const string CancelUnplug = "cancel-unplug";
 }

@@ -3,7 +3,6 @@ using GuestAgent.Memory.Policy;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.Memory.Writing;
 using Microsoft.Extensions.Logging;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Operations;
 
@@ -69,7 +68,7 @@ public sealed class OnlineExecutor(SysfsMemoryReader reader, IBlockStateWriter w
             }
         }
 
-        problems.Warn(name, result.Errno?.ToString() ?? "error", result.Message);
+        problems.Warn(name, result.Errno is { } errno ? ErrnoNames.Name(errno) : "error", result.Message);
         return (BlockOutcome.From(blockId, request, result, ""), false);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using GuestAgent.Memory.Capacity;
 using GuestAgent.Memory.Model;
 using GuestAgent.Memory.Writing;
 using Microsoft.Extensions.Logging;
@@ -11,12 +13,22 @@ namespace GuestAgent.Memory.Operations;
 /// </summary>
 public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, ILogger logger)
 {
-    public async Task<DimmOperationResult> OfflineAsync(MemorySnapshot snapshot, Dimm dimm, TimeSpan timeLimit, CancellationToken cancellationToken)
+    /// <param name="snapshot">The model.</param>
+    /// <param name="dimm">The DIMM.</param>
+    /// <param name="timeLimit">For the whole DIMM; <see cref="Timeout.InfiniteTimeSpan"/> for none.</param>
+    /// <param name="cancellationToken">Stops the offline (the block in progress is rolled back by the kernel, the rest by this).</param>
+    /// <param name="guard">Watches the guest while it offlines, given how much of the DIMM is still online; its stop rolls back too.</param>
+    public async Task<DimmOperationResult> OfflineAsync(
+        MemorySnapshot snapshot, Dimm dimm, TimeSpan timeLimit, CancellationToken cancellationToken, Func<Func<long>, CancellationToken, OfflineGuard>? guard = null)
     {
         var outcomes = new List<BlockOutcome>();
         var offlined = new List<MemoryBlock>();
+        var blocks = snapshot.BlocksOf(dimm).OrderBy(b => b.Index).ToList();
+        var remaining = new StrongBox<long>(blocks.Count(b => b.State != BlockState.Offline) * snapshot.BlockSize);
+        using var watch = guard?.Invoke(() => Interlocked.Read(ref remaining.Value), cancellationToken);
+        var token = watch?.Token ?? cancellationToken;
         var started = time.GetTimestamp();
-        foreach (var block in snapshot.BlocksOf(dimm).OrderBy(b => b.Index))
+        foreach (var block in blocks)
         {
             if (block.State == BlockState.Offline)
             {
@@ -26,12 +38,13 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
 
             var left = timeLimit == Timeout.InfiniteTimeSpan ? timeLimit : timeLimit - time.GetElapsedTime(started);
             var result = left == Timeout.InfiniteTimeSpan || left > TimeSpan.Zero
-                ? await OfflineOneAsync(block, left, cancellationToken).ConfigureAwait(false)
+                ? await OfflineOneAsync(block, left, token, watch).ConfigureAwait(false)
                 : BlockWriteResult.Timeout(timeLimit);
             outcomes.Add(BlockOutcome.From(block.Id, BlockStateRequest.Offline, result, "offlined"));
             if (result.Succeeded)
             {
                 offlined.Add(block);
+                Interlocked.Add(ref remaining.Value, -snapshot.BlockSize);
                 continue;
             }
 
@@ -39,7 +52,7 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
             var rolledBack = await RollBackAsync(offlined, outcomes).ConfigureAwait(false);
             var message = $"{block.Name} could not be offlined: {result.Message}"
                           + (rolledBack ? "; the blocks already offlined were onlined again" : "; ROLLBACK INCOMPLETE, see the blocks");
-            return new DimmOperationResult(dimm.Id, DimmOperationResult.PrepareUnplug, false, message, outcomes, rolledBack);
+            return new DimmOperationResult(dimm.Id, DimmOperationResult.PrepareUnplug, false, message, outcomes, rolledBack) { StopReason = watch?.Reason };
         }
 
         logger.LogInformation("{Dimm} is offline and ready to be unplugged", dimm.Id);
@@ -47,7 +60,7 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
     }
 
     /// <summary>A cancelled offline is a failed one: the child writer was killed, the kernel rolled the block back.</summary>
-    private async Task<BlockWriteResult> OfflineOneAsync(MemoryBlock block, TimeSpan left, CancellationToken cancellationToken)
+    private async Task<BlockWriteResult> OfflineOneAsync(MemoryBlock block, TimeSpan left, CancellationToken cancellationToken, OfflineGuard? guard)
     {
         try
         {
@@ -55,7 +68,7 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return BlockWriteResult.Failed(Mono.Unix.Native.Errno.EINTR, "cancelled");
+            return BlockWriteResult.Failed(Errno.EINTR, guard?.Reason is { } reason ? "stopped early: " + reason : "cancelled");
         }
     }
 

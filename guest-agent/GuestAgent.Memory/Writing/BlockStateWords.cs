@@ -11,4 +11,19 @@ public static class BlockStateWords
         BlockStateRequest.Offline => "offline",
         _ => throw new ArgumentOutOfRangeException(nameof(request), request, null),
     };
+
+    public static bool TryParse(string word, out BlockStateRequest request)
+    {
+        foreach (var candidate in Enum.GetValues<BlockStateRequest>())
+        {
+            if (Format(candidate) == word)
+            {
+                request = candidate;
+                return true;
+            }
+        }
+
+        request = default;
+        return false;
+    }
 }

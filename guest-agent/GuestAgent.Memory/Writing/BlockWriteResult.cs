@@ -1,5 +1,3 @@
-using Mono.Unix.Native;
-
 namespace GuestAgent.Memory.Writing;
 
 /// <summary>The outcome of one write to <c>memoryN/state</c>.</summary>

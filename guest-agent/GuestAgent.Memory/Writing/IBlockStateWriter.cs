@@ -1,6 +1,9 @@
 namespace GuestAgent.Memory.Writing;
 
-/// <summary>The seam through which the agent changes memory: writes to <c>memoryN/state</c>.</summary>
+/// <summary>
+/// The seam through which the agent changes memory: writes to <c>memoryN/state</c>, and the kernel's own onlining
+/// setting <c>auto_online_blocks</c>.
+/// </summary>
 public interface IBlockStateWriter
 {
     /// <summary>Writes one state word. Never throws for a kernel error: the errno is in the result.</summary>
@@ -10,4 +13,10 @@ public interface IBlockStateWriter
     /// page migration is interrupted and the block rolled back). <see cref="Timeout.InfiniteTimeSpan"/> for none.</param>
     /// <param name="cancellationToken">Stops waiting (and the write, where it can be stopped).</param>
     Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken);
+
+    /// <summary><c>auto_online_blocks</c> as the kernel reads it (trimmed), or null when it cannot be read.</summary>
+    string? ReadAutoOnlineBlocks();
+
+    /// <summary>Sets <c>auto_online_blocks</c>; never throws for a kernel error.</summary>
+    BlockWriteResult WriteAutoOnlineBlocks(string word);
 }

@@ -6,30 +6,37 @@ using Mono.Unix.Native;
 namespace GuestAgent.Memory.Writing;
 
 /// <summary>
-/// Writes <c>memoryN/state</c> under a <see cref="SysfsRoot"/>. Onlining is written in-process (it takes 10–60 ms).
-/// Offlining with a time limit is written by a child process (<c>dd</c>) that is killed with SIGKILL at the limit: the
-/// kernel retries page migration for as long as the writer lives and stops only for a fatal signal, which a thread
-/// of this process cannot receive without the whole agent dying.
+/// Writes <c>memoryN/state</c> and <c>auto_online_blocks</c> under a <see cref="SysfsRoot"/>. Onlining is written
+/// in-process (it takes 10–60 ms). Offlining with a time limit or a stop is written by a child process
+/// (<see cref="StateWriterCommand"/>) that is killed with SIGKILL to stop it: the kernel retries page migration for
+/// as long as the writer lives and stops only for a fatal signal, which a thread of this process cannot receive
+/// without the whole agent dying. The child's exit code is the kernel's errno.
 /// </summary>
-public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") : IBlockStateWriter
+public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand child) : IBlockStateWriter
 {
     public Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
         var path = root.BlockAttribute(blockId, "state");
         var word = BlockStateWords.Format(request);
-        return request == BlockStateRequest.Offline && timeLimit != Timeout.InfiniteTimeSpan
+        return request == BlockStateRequest.Offline && (timeLimit != Timeout.InfiniteTimeSpan || cancellationToken.CanBeCanceled)
             ? WriteInChildAsync(path, word, timeLimit, cancellationToken)
             : Task.Run(() => WriteInProcess(path, word), cancellationToken);
     }
 
+    public string? ReadAutoOnlineBlocks() => LibcFile.TryReadText(AutoOnlinePath, out _);
+
+    public BlockWriteResult WriteAutoOnlineBlocks(string word) => WriteInProcess(AutoOnlinePath, word);
+
+    private string AutoOnlinePath => Path.Combine(root.MemoryDirectory, "auto_online_blocks");
+
     /// <summary>One open (truncating, as a shell redirection does; sysfs ignores it) and one write, so the kernel's errno reaches the caller unchanged.</summary>
-    internal static BlockWriteResult WriteInProcess(string path, string word)
+    public static BlockWriteResult WriteInProcess(string path, string word)
     {
         var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC);
         if (fd < 0)
         {
-            var openErrno = Stdlib.GetLastError();
-            return BlockWriteResult.Failed(openErrno, $"cannot open {path}: {ErrnoText.Describe(openErrno)}");
+            var openErrno = LastErrno();
+            return BlockWriteResult.Failed(openErrno, $"cannot open {path}: {ErrnoNames.Describe(openErrno)}");
         }
 
         try
@@ -40,13 +47,13 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") 
             do
             {
                 written = WriteBytes(fd, bytes);
-                errno = written < 0 ? Stdlib.GetLastError() : 0;
+                errno = written < 0 ? LastErrno() : 0;
             }
             while (written < 0 && errno == Errno.EINTR);
 
             if (written < 0)
             {
-                return BlockWriteResult.Failed(errno, $"writing '{word}' to {path}: {ErrnoText.Describe(errno)}");
+                return BlockWriteResult.Failed(errno, $"writing '{word}' to {path}: {ErrnoNames.Describe(errno)}");
             }
 
             return written == bytes.Length
@@ -59,6 +66,8 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") 
         }
     }
 
+    private static Errno LastErrno() => (Errno)(int)Stdlib.GetLastError();
+
     private static unsafe long WriteBytes(int fd, byte[] bytes)
     {
         fixed (byte* p = bytes)
@@ -69,59 +78,57 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, string ddPath = "dd") 
 
     private async Task<BlockWriteResult> WriteInChildAsync(string path, string word, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(ddPath)
+        var start = new ProcessStartInfo(child.FileName)
         {
-            ArgumentList = { "of=" + path, "conv=nocreat", "status=none" },
             RedirectStandardInput = true,
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        start.Environment["LC_ALL"] = "C";
+        foreach (var argument in child.Arguments.Append(path).Append(word))
+        {
+            start.ArgumentList.Add(argument);
+        }
 
-        using var child = new Process { StartInfo = start };
+        using var process = new Process { StartInfo = start };
         try
         {
-            child.Start();
+            process.Start();
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            return BlockWriteResult.Failed(Errno.ENOENT, $"cannot start {ddPath} to write '{word}' to {path}: {e.Message}");
+            return BlockWriteResult.Failed(Errno.ENOENT, $"cannot start {child.FileName} to write '{word}' to {path}");
         }
 
-        var stderr = child.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await child.StandardInput.WriteAsync(word).ConfigureAwait(false);
-            child.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The child exited before reading (it could not open the attribute): its exit code and message say why.
-        }
-
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeLimit);
+        if (timeLimit != Timeout.InfiniteTimeSpan)
+        {
+            limit.CancelAfter(timeLimit);
+        }
+
         try
         {
-            await child.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // SIGKILL: a fatal signal is what makes the kernel stop migrating and roll the block back.
-            child.Kill(entireProcessTree: false);
-            await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            process.Kill(entireProcessTree: false);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             return BlockWriteResult.Timeout(timeLimit);
         }
 
-        if (child.ExitCode == 0)
+        return process.ExitCode switch
         {
-            return BlockWriteResult.Ok;
-        }
-
-        var message = (await stderr.ConfigureAwait(false)).Trim();
-        var errno = ErrnoText.FromMessage(message) ?? Errno.EIO;
-        return BlockWriteResult.Failed(errno, $"writing '{word}' to {path}: {ErrnoText.Describe(errno)}");
+            0 => BlockWriteResult.Ok,
+            StateWriterCommand.UsageExitCode => BlockWriteResult.Failed(Errno.EIO, $"the state writer refused its arguments: {(await stderr.ConfigureAwait(false)).Trim()}"),
+            > 128 => BlockWriteResult.Failed(Errno.EINTR, $"writing '{word}' to {path}: the writer was killed by signal {process.ExitCode - 128}"
+                + (process.ExitCode - 128 == 9 ? " (the kernel's OOM killer picks it first when the guest runs out of memory)" : "")),
+            var code => BlockWriteResult.Failed((Errno)code, $"writing '{word}' to {path}: {ErrnoNames.Describe((Errno)code)}"),
+        };
     }
 }

@@ -26,6 +26,12 @@ public static class ErrorClasses
     /// <summary>An operation on that DIMM is in progress, or too many requests are in flight on this connection.</summary>
     public const string Busy = "Busy";
 
+    /// <summary>
+    /// What the DIMM holds would not fit into the rest of the guest with the reserve kept available: refused before
+    /// anything was offlined, or a prepare stopped and rolled back because the guest ran short while it ran.
+    /// </summary>
+    public const string InsufficientMemory = "InsufficientMemory";
+
     /// <summary>The kernel refused; <c>errno</c> names why (EBUSY, EINVAL, EPERM…).</summary>
     public const string OperationFailed = "OperationFailed";
 

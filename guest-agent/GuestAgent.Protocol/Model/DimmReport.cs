@@ -37,4 +37,13 @@ public sealed record DimmReport
     public required string Readiness { get; init; }
 
     public required string Reason { get; init; }
+
+    /// <summary>For not-ready: what stands in the way (<c>kernel-zone</c>, <c>spans-zones</c>, <c>going-offline</c>, <c>unreadable</c>, <c>no-blocks</c>, <c>capacity</c>, <c>capacity-unknown</c>).</summary>
+    public string? Blocker { get; init; }
+
+    /// <summary>Its memory that is online now, in bytes: what an unplug takes from the guest.</summary>
+    public long? OnlineBytes { get; init; }
+
+    /// <summary>At most this much of it is in use and must move elsewhere (an estimate: the kernel counts usage per zone, not per DIMM).</summary>
+    public long? Holds { get; init; }
 }

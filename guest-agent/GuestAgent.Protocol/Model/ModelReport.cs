@@ -34,6 +34,18 @@ public sealed record ModelReport
     /// <summary>The last write to each block that failed and has not been followed by a success (the daemon's memory).</summary>
     public IReadOnlyList<BlockOutcomeReport> Failures { get; init; } = [];
 
+    /// <summary>The guest's memory for the unplug capacity check; left out when it could not be read.</summary>
+    public CapacityReport? Capacity { get; init; }
+
+    /// <summary>How much more memory the guest can take now and still give back.</summary>
+    public PlugBudgetReport? PlugBudget { get; init; }
+
+    /// <summary>What can stand in the way of an unplug beyond the zones (huge pages, a balloon, udev rules, policy drift).</summary>
+    public IReadOnlyList<ProblemReport> Warnings { get; init; } = [];
+
+    /// <summary>DIMMs the agent onlined again at start because an earlier agent died while unplugging them.</summary>
+    public IReadOnlyList<RecoveryReport> Recoveries { get; init; } = [];
+
     /// <summary>With <c>scan --apply</c>: what was written and what the kernel answered.</summary>
     public IReadOnlyList<BlockOutcomeReport>? Applied { get; init; }
 }

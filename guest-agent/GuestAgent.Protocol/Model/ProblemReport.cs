@@ -1,4 +1,4 @@
 namespace GuestAgent.Protocol.Model;
 
-/// <summary>Something that could not be read or done, for a person.</summary>
+/// <summary>Something about a subject, for a person: what could not be read or done, or a warning.</summary>
 public sealed record ProblemReport(string Subject, string Message);

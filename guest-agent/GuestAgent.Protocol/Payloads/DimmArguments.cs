@@ -11,4 +11,11 @@ public sealed record DimmArguments
     public long? Start { get; init; }
 
     public long? Size { get; init; }
+
+    /// <summary>
+    /// <c>prepare-unplug</c> only: offline even when what the DIMM holds does not fit into the rest of the guest (the
+    /// capacity check); the agent still stops when the guest stalls on memory. Sent only to agents whose <c>hello</c>
+    /// lists the <c>force-prepare</c> capability.
+    /// </summary>
+    public bool? Force { get; init; }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using GuestAgent.Memory.Agent;
 using GuestAgent.Memory.Policy;
+using GuestAgent.Memory.Proc;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.Logging;
 using GuestAgent.Memory.Writing;
@@ -18,16 +19,20 @@ public static class ScanCommand
     public static Command Create()
     {
         var sysfsRoot = new Option<string>("--sysfs-root") { Description = "Where sysfs is mounted", DefaultValueFactory = _ => SysfsRoot.DefaultPath };
+        var procRoot = new Option<string>("--proc-root") { Description = "Where procfs is mounted (the memory accounting of the capacity check)", DefaultValueFactory = _ => ProcRoot.DefaultPath };
+        var reserve = new Option<string>("--reserve") { Description = "What must stay available after an unplug (Memory:UnplugReserve)", DefaultValueFactory = _ => new MemoryAgentOptions().UnplugReserve };
         var json = new Option<bool>("--json") { Description = "Print the model as JSON (schema guest-agent/model/1, docs/model.md)" };
         var apply = new Option<bool>("--apply") { Description = "Online offline memory per the policy once, then print" };
         var policy = new Option<string>("--policy") { Description = "Policy for --apply: " + OnlinePolicyNames.Choices, DefaultValueFactory = _ => "movable" };
         var runtimeDir = new Option<string>("--runtime-dir") { Description = "The agent's runtime directory (record of DIMMs present at boot)", DefaultValueFactory = _ => new MemoryAgentOptions().RuntimeDirectory };
-        var command = new Command("scan", "Print the memory model: blocks, DIMMs, zones and readiness for unplug") { sysfsRoot, json, apply, policy, runtimeDir };
+        var command = new Command("scan", "Print the memory model: blocks, DIMMs, zones and readiness for unplug") { sysfsRoot, procRoot, reserve, json, apply, policy, runtimeDir };
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = new MemoryAgentOptions
             {
                 SysfsRoot = Path.GetFullPath(result.GetValue(sysfsRoot)!),
+                ProcRoot = Path.GetFullPath(result.GetValue(procRoot)!),
+                UnplugReserve = result.GetValue(reserve)!,
                 Policy = result.GetValue(policy)!,
                 RuntimeDirectory = Path.GetFullPath(result.GetValue(runtimeDir)!),
             };
@@ -59,15 +64,16 @@ public static class ScanCommand
     {
         var bootSlots = new BootInventory(options.RuntimeDirectory, NullLogger.Instance).Load();
         var snapshot = new SysfsMemoryReader(options.ToSysfsRoot(), SysfsReadDetail.Full).Read(bootSlots);
-        var readiness = snapshot.Dimms.ToDictionary(d => d.Id, d => Memory.Readiness.ReadinessEvaluator.Evaluate(snapshot, d));
-        var view = new MemoryAgentView(snapshot, options.ToPolicy(), readiness, new Dictionary<int, Memory.Operations.BlockOutcome>());
+        var capacity = new Memory.Capacity.CapacityReader(options.ToProcRoot()).Read();
+        var rules = new Memory.Udev.UdevRuleScanner(options.ToUdevRuleDirectories()).Scan();
+        var view = AgentViewBuilder.Build(snapshot, options.ToPolicy(), capacity, options.UnplugReserveBytes, rules: rules);
         return ModelReportBuilder.Build(view, options.SysfsRoot);
     }
 
     private static async Task<ModelReport> ApplyAsync(MemoryAgentOptions options, CancellationToken cancellationToken)
     {
         using var loggerFactory = AgentLogging.CreateStderrFactory(Serilog.Events.LogEventLevel.Information);
-        var agent = new MemoryAgent(options, new SysfsBlockStateWriter(options.ToSysfsRoot()), loggerFactory.CreateLogger<MemoryAgent>());
+        var agent = new MemoryAgent(options, new SysfsBlockStateWriter(options.ToSysfsRoot(), WriteStateCommand.Self()), loggerFactory.CreateLogger<MemoryAgent>());
         var view = await agent.ReconcileAsync("scan --apply", cancellationToken).ConfigureAwait(false);
         return ModelReportBuilder.Build(view, options.SysfsRoot, view.LastOutcomes.Values.OrderByDescending(o => o.BlockId));
     }

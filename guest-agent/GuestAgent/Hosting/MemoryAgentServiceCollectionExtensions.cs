@@ -14,7 +14,7 @@ public static class MemoryAgentServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IBlockStateWriter>(_ => new SysfsBlockStateWriter(options.ToSysfsRoot()));
+        services.AddSingleton<IBlockStateWriter>(_ => new SysfsBlockStateWriter(options.ToSysfsRoot(), Cli.WriteStateCommand.Self()));
         services.AddSingleton(sp => new MemoryAgent(
             options,
             sp.GetRequiredService<IBlockStateWriter>(),
@@ -29,7 +29,8 @@ public static class MemoryAgentServiceCollectionExtensions
     public static IServiceCollection AddAgentChannels(this IServiceCollection services, ChannelOptions channels, MemoryAgentOptions memory)
     {
         services.AddSingleton(channels);
-        services.AddSingleton(sp => new CommandDispatcher(sp.GetRequiredService<MemoryAgent>(), memory, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new Commands.AgentCommandService(sp.GetRequiredService<MemoryAgent>(), memory, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new CommandDispatcher(sp.GetRequiredService<Commands.AgentCommandService>(), sp.GetRequiredService<TimeProvider>()));
         if (channels.VirtioPortName.Length > 0)
         {
             services.AddSingleton<Func<IChannelListener>>(sp => () => new VirtioSerialListener(memory.ToSysfsRoot(), channels, sp.GetRequiredService<ILogger<VirtioSerialListener>>()));

@@ -3,6 +3,7 @@ using GuestAgent.Memory.Model;
 using GuestAgent.Memory.Operations;
 using GuestAgent.Memory.Policy;
 using GuestAgent.Memory.Readiness;
+using GuestAgent.Memory.Writing;
 using GuestAgent.Protocol.Model;
 using GuestAgent.Protocol.Payloads;
 
@@ -23,8 +24,19 @@ public static class ModelReportBuilder
             Policy = OnlinePolicyNames.Format(view.Policy.Kind),
             AutoMovableRatio = view.Policy.Kind == OnlinePolicyKind.AutoMovable ? view.Policy.AutoMovableRatioPercent : null,
             Blocks = Summarize(snapshot),
-            Dimms = snapshot.Dimms.Select(d => Dimm(snapshot, d, view.Readiness.GetValueOrDefault(d.Id) ?? ReadinessEvaluator.Evaluate(snapshot, d))).ToList(),
+            Dimms = snapshot.Dimms.Where(d => view.Readiness.ContainsKey(d.Id)).Select(d => Dimm(snapshot, d, view.Readiness[d.Id])).ToList(),
             Problems = snapshot.Problems.Select(p => new ProblemReport(p.Subject, p.Message)).ToList(),
+            Capacity = view.Capacity.AvailableBytes is { } available
+                ? new CapacityReport { Available = available, Reserve = view.ReserveBytes, Headroom = view.UnplugHeadroom ?? 0, Total = view.Capacity.Meminfo?.TotalBytes }
+                : null,
+            PlugBudget = new PlugBudgetReport
+            {
+                Bytes = view.PlugBudget.Bytes,
+                Reason = view.PlugBudget.Reason,
+                Nodes = view.PlugBudget.Nodes.Select(n => new NodePlugBudgetReport { Node = n.Node, Bytes = n.Bytes, Reason = n.Reason }).ToList(),
+            },
+            Warnings = view.Hazards.Select(h => new ProblemReport(h.Subject, h.Message)).ToList(),
+            Recoveries = view.Recoveries.Select(r => new RecoveryReport { Dimm = r.Dimm, Message = r.Message, At = r.At }).ToList(),
             Failures = view.LastOutcomes.Values.Where(o => !o.Succeeded).OrderBy(o => o.BlockId).Select(Outcome).ToList(),
             Applied = applied?.Select(Outcome).ToList(),
         };
@@ -48,7 +60,7 @@ public static class ModelReportBuilder
         Action = outcome.Action,
         Ok = outcome.Succeeded,
         Message = outcome.Message,
-        Errno = outcome.Errno?.ToString(),
+        Errno = outcome.Errno is { } errno ? ErrnoNames.Name(errno) : null,
         TimedOut = outcome.TimedOut,
     };
 
@@ -59,6 +71,17 @@ public static class ModelReportBuilder
         ReadinessState.Busy => "busy",
         ReadinessState.BootMemory => "boot-memory",
         _ => "unknown",
+    };
+
+    public static string Format(ReadinessBlocker blocker) => blocker switch
+    {
+        ReadinessBlocker.KernelZone => "kernel-zone",
+        ReadinessBlocker.SpansZones => "spans-zones",
+        ReadinessBlocker.GoingOffline => "going-offline",
+        ReadinessBlocker.Unreadable => "unreadable",
+        ReadinessBlocker.NoBlocks => "no-blocks",
+        ReadinessBlocker.Capacity => "capacity",
+        _ => "capacity-unknown",
     };
 
     private static BlockSummary Summarize(MemorySnapshot snapshot)
@@ -139,6 +162,9 @@ public static class ModelReportBuilder
             Removable = dimm.IsRemovable,
             Readiness = Format(readiness.State),
             Reason = readiness.Reason,
+            Blocker = readiness.Blocker is { } blocker ? Format(blocker) : null,
+            OnlineBytes = dimm.Kind == DimmKind.Boot ? null : blocks.Count(b => b.State != BlockState.Offline) * snapshot.BlockSize,
+            Holds = readiness.Capacity?.HoldsBytes,
         };
     }
 }

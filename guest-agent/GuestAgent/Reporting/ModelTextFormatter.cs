@@ -21,6 +21,21 @@ public static class ModelTextFormatter
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Blocks: {b.Total} ({b.Online} online: {Size(b.KernelBytes)} kernel, {Size(b.MovableBytes)} Movable; {b.Offline} offline{(b.GoingOffline > 0 ? $"; {b.GoingOffline} going offline" : "")}{(b.Unknown > 0 ? $"; {b.Unknown} unreadable" : "")})");
+        if (report.Capacity is { } capacity)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Available: {Size(capacity.Available)} (MemAvailable)   unplug reserve: {Size(capacity.Reserve)}   can give up: {Size(capacity.Headroom)} of online DIMM memory");
+        }
+
+        if (report.PlugBudget is { } budget)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Plug budget: {(budget.Bytes is { } bytes ? Size(bytes) : "no limit seen")}: {budget.Reason}");
+            foreach (var node in budget.Nodes)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  node {node.Node}: {(node.Bytes is { } nodeBytes ? Size(nodeBytes) : "no limit seen")}: {node.Reason}");
+            }
+        }
+
         text.AppendLine();
 
         var rows = new List<string[]> { new[] { "DIMM", "SLOT", "RANGE", "SIZE", "NODE", "BLOCKS", "ZONE", "STATE", "READINESS", "REASON" } };
@@ -67,6 +82,24 @@ public static class ModelTextFormatter
             foreach (var f in report.Failures)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"  {f.Block}: {f.Action}: {f.Message}");
+            }
+        }
+
+        if (report.Warnings.Count > 0)
+        {
+            text.AppendLine().AppendLine("Warnings:");
+            foreach (var w in report.Warnings)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {w.Subject}: {w.Message}");
+            }
+        }
+
+        if (report.Recoveries.Count > 0)
+        {
+            text.AppendLine().AppendLine("Recovered at start:");
+            foreach (var r in report.Recoveries)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Dimm}: {r.Message}");
             }
         }
 

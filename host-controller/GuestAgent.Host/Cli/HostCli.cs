@@ -3,7 +3,7 @@ using System.Text.Json;
 using GuestAgent.Host.Agent;
 using GuestAgent.Host.Operations;
 using GuestAgent.Host.Qmp;
-using GuestAgent.Host.Sizes;
+using GuestAgent.Protocol.Sizes;
 
 namespace GuestAgent.Host.Cli;
 

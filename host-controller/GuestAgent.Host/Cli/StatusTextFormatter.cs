@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GuestAgent.Host.Operations;
-using GuestAgent.Host.Sizes;
+using GuestAgent.Protocol.Sizes;
 
 namespace GuestAgent.Host.Cli;
 

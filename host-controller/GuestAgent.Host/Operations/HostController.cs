@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using GuestAgent.Host.Agent;
 using GuestAgent.Host.Planning;
 using GuestAgent.Host.Qmp;
-using GuestAgent.Host.Sizes;
+using GuestAgent.Protocol.Sizes;
 using GuestAgent.Host.State;
 using GuestAgent.Protocol.Client;
 using GuestAgent.Protocol.Model;

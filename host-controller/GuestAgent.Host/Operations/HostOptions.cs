@@ -1,4 +1,4 @@
-using GuestAgent.Host.Sizes;
+using GuestAgent.Protocol.Sizes;
 
 namespace GuestAgent.Host.Operations;
 

@@ -18,6 +18,8 @@ internal sealed class AgentHarness : IAsyncDisposable
             new MemoryAgentOptions
             {
                 SysfsRoot = Tree.RootPath,
+                ProcRoot = Proc.RootPath,
+                UdevRuleDirectories = [_runtime.Path],
                 RuntimeDirectory = _runtime.Path,
                 Policy = policy,
                 SettleDelay = TimeSpan.FromMilliseconds(10),
@@ -30,6 +32,8 @@ internal sealed class AgentHarness : IAsyncDisposable
     }
 
     public FakeSysfsTree Tree { get; } = new();
+
+    public FakeProcTree Proc { get; } = new();
 
     public FakeKernelBlockStateWriter Writer { get; }
 
@@ -73,6 +77,7 @@ internal sealed class AgentHarness : IAsyncDisposable
         await StopAsync();
 
         Tree.Dispose();
+        Proc.Dispose();
         _runtime.Dispose();
         _stop.Dispose();
     }

@@ -4,7 +4,6 @@ using GuestAgent.Memory.Readiness;
 using GuestAgent.Memory.Uevents;
 using GuestAgent.Memory.Writing;
 using GuestAgent.TestSupport;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Tests.Agent;
 
@@ -71,7 +70,7 @@ public class MemoryAgentTests
         Assert.True(prepared.Succeeded);
         Assert.Equal("offline", h.Tree.ReadState(32));
         Assert.Equal("offline", h.Tree.ReadState(33));
-        Assert.Equal(new DimmReadiness(ReadinessState.Ready, "all 2 blocks offline"), h.Agent.View.Readiness["slot0"]);
+        Assert.Equal((ReadinessState.Ready, "all 2 blocks offline"), (h.Agent.View.Readiness["slot0"].State, h.Agent.View.Readiness["slot0"].Reason));
         Assert.Contains(h.Events, e => e.Kind == AgentEventKind.PrepareUnplugFinished && e.Operation!.Succeeded);
         Assert.Contains(h.Events, e => e.Kind == AgentEventKind.DimmReadinessChanged && e.Readiness!.State == ReadinessState.Busy);
 

@@ -1,7 +1,6 @@
 using GuestAgent.Memory.Model;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.Memory.Writing;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Tests.Contract;
 
@@ -23,7 +22,7 @@ public sealed class RealKernelWriterTests
         var snapshot = reader.Read();
         var movable = snapshot.Dimms.Where(d => d.Kind == DimmKind.Acpi).SelectMany(snapshot.BlocksOf).LastOrDefault(b => b.IsOnlineMovable)
                       ?? throw new InvalidOperationException("needs a hot-plugged DIMM online in Movable");
-        return (reader, new SysfsBlockStateWriter(SysfsRoot.Default), movable);
+        return (reader, TestSupport.TestStateWriter.For(SysfsRoot.Default), movable);
     }
 
     [Fact]

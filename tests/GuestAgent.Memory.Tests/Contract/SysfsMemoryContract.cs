@@ -91,7 +91,7 @@ public abstract class SysfsMemoryContract
         var snapshot = Read();
         foreach (var dimm in snapshot.Dimms)
         {
-            var readiness = ReadinessEvaluator.Evaluate(snapshot, dimm);
+            var readiness = ReadinessEvaluator.Evaluate(snapshot, dimm, TestSupport.TestCapacity.Context());
             Assert.False(string.IsNullOrWhiteSpace(readiness.Reason));
             Assert.Equal(dimm.Kind == DimmKind.Boot, readiness.State == ReadinessState.BootMemory);
         }

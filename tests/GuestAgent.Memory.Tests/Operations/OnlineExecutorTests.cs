@@ -4,7 +4,6 @@ using GuestAgent.Memory.Policy;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.Memory.Writing;
 using GuestAgent.TestSupport;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Tests.Operations;
 

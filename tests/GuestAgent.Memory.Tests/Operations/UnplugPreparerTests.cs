@@ -2,7 +2,6 @@ using GuestAgent.Memory.Operations;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.Memory.Writing;
 using GuestAgent.TestSupport;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Tests.Operations;
 

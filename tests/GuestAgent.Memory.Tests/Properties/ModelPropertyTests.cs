@@ -39,7 +39,7 @@ public class ModelPropertyTests
             var snapshot = Snapshot(layout);
             return snapshot.Dimms.All(dimm =>
             {
-                var readiness = ReadinessEvaluator.Evaluate(snapshot, dimm);
+                var readiness = ReadinessEvaluator.Evaluate(snapshot, dimm, TestSupport.TestCapacity.Context());
                 if (dimm.Kind == DimmKind.Boot)
                 {
                     return readiness.State == ReadinessState.BootMemory;

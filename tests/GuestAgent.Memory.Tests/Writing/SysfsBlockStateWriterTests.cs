@@ -1,15 +1,16 @@
 using System.Diagnostics;
 using GuestAgent.Memory.Sysfs;
+using Mono.Unix.Native;
+using Errno = GuestAgent.Memory.Writing.Errno;
 using GuestAgent.Memory.Writing;
 using GuestAgent.TestSupport;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Tests.Writing;
 
 /// <summary>
 /// The real writer against real files: the in-process path (Mono.Posix open/write, errno unchanged) and the child-process
-/// path used for offlining with a time limit (dd, killed at the limit). The kernel's own answers are covered by the
-/// end-to-end tests in a VM.
+/// path used for offlining with a time limit (the agent's own <c>write-state</c>, killed at the limit, its exit code the
+/// errno). The kernel's own answers are covered by the end-to-end tests in a VM.
 /// </summary>
 public class SysfsBlockStateWriterTests
 {
@@ -19,7 +20,7 @@ public class SysfsBlockStateWriterTests
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "offline", "Normal Movable");
 
-        var result = await new SysfsBlockStateWriter(tree.Root).WriteAsync(32, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
+        var result = await TestStateWriter.For(tree.Root).WriteAsync(32, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded);
         Assert.Equal("online_movable", File.ReadAllText(tree.Root.BlockAttribute(32, "state")));
@@ -30,7 +31,7 @@ public class SysfsBlockStateWriterTests
     {
         using var tree = new FakeSysfsTree();
 
-        var result = await new SysfsBlockStateWriter(tree.Root).WriteAsync(99, BlockStateRequest.Online, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
+        var result = await TestStateWriter.For(tree.Root).WriteAsync(99, BlockStateRequest.Online, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.Equal(Errno.ENOENT, result.Errno);
@@ -43,19 +44,19 @@ public class SysfsBlockStateWriterTests
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
 
-        var result = await new SysfsBlockStateWriter(tree.Root).WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var result = await TestStateWriter.For(tree.Root).WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded, result.Message);
         Assert.Equal("offline", tree.ReadState(32));
     }
 
     [Fact]
-    public async Task TheChildsErrnoComesBackFromItsMessage()
+    public async Task TheChildsErrnoComesBackAsItsExitCode()
     {
         using var tree = new FakeSysfsTree();
         Directory.CreateDirectory(tree.Root.BlockAttribute(40, "state")); // a directory where the attribute should be
 
-        var result = await new SysfsBlockStateWriter(tree.Root).WriteAsync(40, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        var result = await TestStateWriter.For(tree.Root).WriteAsync(40, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.Equal(Errno.EISDIR, result.Errno);
@@ -69,7 +70,7 @@ public class SysfsBlockStateWriterTests
         Assert.Equal(0, Syscall.mkfifo(tree.Root.BlockAttribute(41, "state"), FilePermissions.S_IRUSR | FilePermissions.S_IWUSR)); // opening it blocks: no reader
 
         var watch = Stopwatch.StartNew();
-        var result = await new SysfsBlockStateWriter(tree.Root).WriteAsync(41, BlockStateRequest.Offline, TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
+        var result = await TestStateWriter.For(tree.Root).WriteAsync(41, BlockStateRequest.Offline, TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.True(result.TimedOut);
@@ -77,26 +78,48 @@ public class SysfsBlockStateWriterTests
     }
 
     [Fact]
-    public async Task AMissingDdIsAClearError()
+    public async Task AMissingWriterIsAClearError()
     {
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
 
-        var result = await new SysfsBlockStateWriter(tree.Root, "/nonexistent/dd").WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        var result = await new SysfsBlockStateWriter(tree.Root, new StateWriterCommand("/nonexistent/guest-agent", ["write-state"]))
+            .WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
-        Assert.Contains("cannot start /nonexistent/dd", result.Message);
+        Assert.Contains("cannot start /nonexistent/guest-agent", result.Message);
     }
 
-    [Theory]
-    [InlineData("dd: error writing '/sys/devices/system/memory/memory33/state': Device or resource busy", Errno.EBUSY)]
-    [InlineData("dd: error writing 'x': Invalid argument\n", Errno.EINVAL)]
-    [InlineData("dd: failed to open 'x': Permission denied", Errno.EACCES)]
-    [InlineData("dd: error writing 'x': Operation not permitted", Errno.EPERM)]
-    public void ErrnoTextsMapBack(string message, Errno expected) => Assert.Equal(expected, ErrnoText.FromMessage(message));
+    [Fact]
+    public void TheChildMakesItselfTheOomKillersFirstChoice()
+    {
+        using var tree = new FakeSysfsTree();
+        using var proc = new FakeProcTree();
+        tree.AddBlock(32, "online", "Movable");
+
+        var code = GuestAgent.Cli.WriteStateCommand.Run(tree.Root.BlockAttribute(32, "state"), "offline", proc.Root);
+
+        Assert.Equal(0, code);
+        Assert.Equal("1000", proc.OomScoreAdjust);
+        Assert.Equal("offline", File.ReadAllText(tree.Root.BlockAttribute(32, "state")));
+    }
 
     [Fact]
-    public void UnknownTextsMapToNothing() => Assert.Null(ErrnoText.FromMessage("something else"));
+    public void TheChildRefusesWhatIsNotAStateWrite()
+    {
+        using var proc = new FakeProcTree();
+
+        Assert.Equal(StateWriterCommand.UsageExitCode, GuestAgent.Cli.WriteStateCommand.Run("/etc/passwd", "offline", proc.Root));
+        Assert.Equal(StateWriterCommand.UsageExitCode, GuestAgent.Cli.WriteStateCommand.Run("/sys/devices/system/memory/memory1/state", "reboot", proc.Root));
+    }
+
+    [Fact]
+    public void ErrnosHaveTheirNamesAndTexts()
+    {
+        Assert.Equal("EBUSY (Device or resource busy)", ErrnoNames.Describe(Errno.EBUSY));
+        Assert.Equal("EINVAL", ErrnoNames.Name(Errno.EINVAL));
+        Assert.Equal("errno 99", ErrnoNames.Name((Errno)99));
+    }
 
     [Fact]
     public void WordsAreTheKernels()

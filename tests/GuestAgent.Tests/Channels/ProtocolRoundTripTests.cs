@@ -5,7 +5,6 @@ using GuestAgent.Protocol;
 using GuestAgent.Protocol.Client;
 using GuestAgent.Protocol.Messages;
 using GuestAgent.TestSupport;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Tests.Channels;
 
@@ -52,7 +51,7 @@ public class ProtocolRoundTripTests
         var model = await h.Client.ExecuteAsync(CommandNames.GetModel, null, ProtocolJsonContext.Default.ModelReport, Ct);
 
         Assert.Equal("ready", model.Dimms.Single(d => d.Slot == 0).Readiness);
-        Assert.Equal("memory34 is in zone Normal", model.Dimms.Single(d => d.Slot == 1).Reason);
+        Assert.StartsWith("memory34 is in zone Normal (present at boot", model.Dimms.Single(d => d.Slot == 1).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -76,7 +75,7 @@ public class ProtocolRoundTripTests
     public async Task AKernelRefusalIsOperationFailedWithTheErrnoAndTheDimmIsRolledBack()
     {
         await using var h = await SessionHarness.StartAsync();
-        h.Writer!.FailWith(33, Memory.Writing.BlockStateRequest.Offline, Errno.EBUSY);
+        h.Writer!.FailWith(33, Memory.Writing.BlockStateRequest.Offline, Memory.Writing.Errno.EBUSY);
 
         var e = await Assert.ThrowsAsync<ProtocolErrorException>(() => h.Client.ExecuteAsync(CommandNames.PrepareUnplug, new JsonObject { ["slot"] = 0 }, Ct));
         var finished = await NextEventAsync(h.Client, EventNames.PrepareUnplugFinished);

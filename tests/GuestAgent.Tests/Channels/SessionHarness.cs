@@ -16,6 +16,8 @@ internal sealed class SessionHarness : IAsyncDisposable
 
     public FakeSysfsTree Tree { get; } = new();
 
+    public FakeProcTree Proc { get; } = new();
+
     public FakeKernelBlockStateWriter? Writer { get; private set; }
 
     public MemoryAgent? Agent { get; private set; }
@@ -30,12 +32,12 @@ internal sealed class SessionHarness : IAsyncDisposable
         var h = new SessionHarness();
         (build ?? (t => t.AddBootMemory(8).AddDimm(0, 32, 2, "online", "Movable").AddDimm(1, 34, 2, "online", "Normal")))(h.Tree);
         h.Writer = new FakeKernelBlockStateWriter(h.Tree);
-        var options = new MemoryAgentOptions { SysfsRoot = h.Tree.RootPath, RuntimeDirectory = h._runtime.Path, SettleDelay = TimeSpan.FromMilliseconds(10) };
+        var options = new MemoryAgentOptions { SysfsRoot = h.Tree.RootPath, ProcRoot = h.Proc.RootPath, RuntimeDirectory = h._runtime.Path, SettleDelay = TimeSpan.FromMilliseconds(10), UdevRuleDirectories = [h._runtime.Path] };
         h.Agent = new MemoryAgent(options, h.Writer, new RecordingLogger<MemoryAgent>());
         h._agent = h.Agent.RunAsync(new FakeUeventSource(), h._stop.Token);
         await Eventually.TrueAsync(() => h.Agent.View.Snapshot.Blocks.Count > 0, "first reconcile");
         h._pair = await SocketPair.CreateAsync();
-        var dispatcher = new CommandDispatcher(h.Agent, options, TimeProvider.System);
+        var dispatcher = new CommandDispatcher(new Commands.AgentCommandService(h.Agent, options, TimeProvider.System), TimeProvider.System);
         var session = new ProtocolSession(new ChannelConnection(h._pair.Server, "test peer"), h.Agent, dispatcher, new ChannelOptions(), TimeProvider.System, new RecordingLogger());
         h._session = session.RunAsync(h._stop.Token);
         if (withClient)
@@ -59,6 +61,7 @@ internal sealed class SessionHarness : IAsyncDisposable
         await Task.WhenAll(_agent!, _session!);
         _pair!.Dispose();
         Tree.Dispose();
+        Proc.Dispose();
         _runtime.Dispose();
     }
 }

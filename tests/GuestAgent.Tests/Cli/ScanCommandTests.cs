@@ -8,6 +8,7 @@ public sealed class ScanCommandTests : IDisposable
 {
     private readonly FakeSysfsTree _tree = new();
     private readonly TemporaryDirectory _runtime = new();
+    private readonly FakeProcTree _proc = new();
 
     public ScanCommandTests()
     {
@@ -18,7 +19,7 @@ public sealed class ScanCommandTests : IDisposable
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> ScanAsync(params string[] extra) =>
-        AgentProcess.RunAsync(["scan", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path, .. extra]);
+        AgentProcess.RunAsync(["scan", "--sysfs-root", _tree.RootPath, "--proc-root", _proc.RootPath, "--runtime-dir", _runtime.Path, .. extra]);
 
     [Fact]
     public async Task JsonFollowsTheDocumentedSchema()
@@ -40,7 +41,8 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Equal(34 * (128L << 20), slot1.Start);
         Assert.Equal(["memory34", "memory35"], slot1.Blocks);
         Assert.Equal("not-ready", slot1.Readiness);
-        Assert.Equal("memory34 is in zone Normal", slot1.Reason);
+        Assert.StartsWith("memory34 is in zone Normal (", slot1.Reason, StringComparison.Ordinal);
+        Assert.Equal("kernel-zone", slot1.Blocker);
         Assert.Equal("ready", report.Dimms.Single(d => d.Slot == 0).Readiness);
         Assert.Equal("boot-memory", report.Dimms.Single(d => d.Kind == "boot").Readiness);
 
@@ -102,8 +104,39 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Contains("no memory block information under", stderr);
     }
 
+    [Fact]
+    public async Task ItReportsCapacityThePlugBudgetAndADimmThatDoesNotFit()
+    {
+        _proc.SetMemory(2L << 30, 300L << 20);
+
+        var (code, stdout, stderr) = await ScanAsync("--json", "--reserve", "100M");
+
+        Assert.True(code == 0, stderr);
+        var report = JsonSerializer.Deserialize(stdout, ModelJsonContext.Default.ModelReport)!;
+        Assert.Equal(300L << 20, report.Capacity!.Available);
+        Assert.Equal(100L << 20, report.Capacity.Reserve);
+        Assert.Equal(200L << 20, report.Capacity.Headroom);
+        var slot0 = report.Dimms.Single(d => d.Slot == 0);
+        Assert.Equal("not-ready", slot0.Readiness);
+        Assert.Equal("capacity", slot0.Blocker);
+        Assert.Equal(256L << 20, slot0.OnlineBytes);
+        Assert.Contains("must stay available (Memory:UnplugReserve)", slot0.Reason, StringComparison.Ordinal);
+        Assert.NotNull(report.PlugBudget);
+        Assert.Contains("Movable memory may grow to 301%", report.PlugBudget!.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadReserveIsAUsageError()
+    {
+        var (code, _, stderr) = await ScanAsync("--reserve", "lots");
+
+        Assert.Equal(2, code);
+        Assert.Contains("Memory:UnplugReserve must be a size such as 128M or 1G", stderr, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
+        _proc.Dispose();
         _tree.Dispose();
         _runtime.Dispose();
     }

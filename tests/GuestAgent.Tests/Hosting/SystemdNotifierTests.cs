@@ -1,5 +1,6 @@
 using GuestAgent.Hosting;
 using GuestAgent.Memory.Agent;
+using GuestAgent.Memory.Capacity;
 using GuestAgent.Memory.Operations;
 using GuestAgent.Memory.Policy;
 using GuestAgent.Memory.Readiness;
@@ -49,9 +50,9 @@ public class SystemdNotifierTests
     {
         using var tree = new FakeSysfsTree();
         tree.AddBootMemory(8).AddDimm(0, 32, 2, "online", "Movable").AddDimm(1, 34, 2, "online", "Normal");
+        using var proc = new FakeProcTree();
         var snapshot = new SysfsMemoryReader(tree.Root).Read();
-        var readiness = snapshot.Dimms.ToDictionary(d => d.Id, d => ReadinessEvaluator.Evaluate(snapshot, d));
-        var view = new MemoryAgentView(snapshot, OnlinePolicy.Default, readiness, new Dictionary<int, BlockOutcome>());
+        var view = AgentViewBuilder.Build(snapshot, OnlinePolicy.Default, new CapacityReader(proc.Root).Read(), 128L << 20);
 
         Assert.Equal("2 DIMMs, 1 ready, policy movable, host connected", SystemdNotifyService.StatusLine(view, hostConnected: true));
         Assert.Equal("2 DIMMs, 1 ready, policy movable, no host connected", SystemdNotifyService.StatusLine(view, hostConnected: false));

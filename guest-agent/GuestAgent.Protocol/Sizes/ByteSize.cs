@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GuestAgent.Host.Sizes;
+namespace GuestAgent.Protocol.Sizes;
 
 /// <summary>
 /// Memory sizes as people write them for VMs: <c>512M</c>, <c>1G</c>, <c>1.5GiB</c>, <c>1408MiB</c>, <c>268435456B</c>.
@@ -95,6 +95,19 @@ public static class ByteSize
         }
 
         return string.Create(CultureInfo.InvariantCulture, $"{bytes} B");
+    }
+
+    /// <summary>
+    /// A size rounded for reading, as the capacity figures are estimates: "620 MiB" below 1 GiB (whole MiB, rounded
+    /// down), "1.5 GiB" from there (one decimal); negative sizes keep their sign.
+    /// </summary>
+    public static string Approximate(long bytes)
+    {
+        var sign = bytes < 0 ? "-" : "";
+        var magnitude = bytes == long.MinValue ? long.MaxValue : Math.Abs(bytes);
+        return magnitude < GiB
+            ? string.Create(CultureInfo.InvariantCulture, $"{sign}{magnitude / MiB} MiB")
+            : string.Create(CultureInfo.InvariantCulture, $"{sign}{Math.Floor(magnitude * 10.0 / GiB) / 10:0.#} GiB");
     }
 
     /// <summary>"0x100000000" as QEMU and the kernel print addresses.</summary>

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using GuestAgent.Memory.Proc;
+
+namespace GuestAgent.TestSupport;
+
+/// <summary>
+/// A procfs tree in a temporary directory with what the agent reads and writes: <c>meminfo</c>, <c>zoneinfo</c>,
+/// <c>pressure/memory</c> and <c>self/oom_score_adj</c>, in the kernel's formats. By default the guest has plenty of
+/// memory (2 GiB, 1.5 GiB available); tests change the figures.
+/// </summary>
+public sealed class FakeProcTree : IDisposable
+{
+    public const long PageSize = 4096;
+
+    private long _total = 2L << 30;
+    private long _available = 1536L << 20;
+    private readonly List<(int Node, string Zone, long FreePages, long ManagedPages, long HighPages)> _zones =
+    [
+        (0, "DMA", 3840, 3840, 49),
+        (0, "DMA32", 100_000, 200_000, 2_000),
+        (0, "Normal", 0, 0, 0),
+        (0, "Movable", 0, 0, 0),
+    ];
+
+    public FakeProcTree(string? parentDirectory = null)
+    {
+        RootPath = Path.Combine(parentDirectory ?? Path.GetTempPath(), "fake-proc-" + Guid.NewGuid().ToString("N"));
+        Root = new ProcRoot(RootPath);
+        Directory.CreateDirectory(Path.Combine(RootPath, "self"));
+        Directory.CreateDirectory(Path.Combine(RootPath, "pressure"));
+        File.WriteAllText(Root.SelfOomScoreAdjust, "0\n");
+        SetPressure(0, 0);
+        Write();
+    }
+
+    public string RootPath { get; }
+
+    public ProcRoot Root { get; }
+
+    public long HugePagesTotal { get; set; }
+
+    public long HugePagesFree { get; set; }
+
+    public long BalloonPages { get; set; }
+
+    /// <summary>Sets MemTotal and MemAvailable (bytes).</summary>
+    public FakeProcTree SetMemory(long totalBytes, long availableBytes)
+    {
+        (_total, _available) = (totalBytes, availableBytes);
+        Write();
+        return this;
+    }
+
+    /// <summary>Sets one zone's free and managed pages (and its high watermark); adds it if missing.</summary>
+    public FakeProcTree SetZone(int node, string zone, long freePages, long managedPages, long highPages = 0)
+    {
+        _zones.RemoveAll(z => z.Node == node && z.Zone == zone);
+        _zones.Add((node, zone, freePages, managedPages, highPages));
+        Write();
+        return this;
+    }
+
+    /// <summary>Sets PSI's cumulative stall totals in microseconds.</summary>
+    public void SetPressure(long someTotalMicroseconds, long fullTotalMicroseconds) =>
+        WriteWhole(Root.MemoryPressure, string.Create(CultureInfo.InvariantCulture,
+            $"some avg10=0.00 avg60=0.00 avg300=0.00 total={someTotalMicroseconds}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total={fullTotalMicroseconds}\n"));
+
+    public string OomScoreAdjust => File.ReadAllText(Root.SelfOomScoreAdjust).Trim();
+
+    /// <summary>Rewrites meminfo and zoneinfo from the figures (after changing the huge page or balloon figures).</summary>
+    public void Write()
+    {
+        var meminfo = new StringBuilder();
+        void Line(string name, long kib) => meminfo.Append(CultureInfo.InvariantCulture, $"{name + ":",-16}{kib,8} kB\n");
+        Line("MemTotal", _total / 1024);
+        Line("MemFree", _available / 1024);
+        Line("MemAvailable", _available / 1024);
+        Line("Active(file)", 0);
+        Line("Inactive(file)", 0);
+        Line("Shmem", 0);
+        meminfo.Append(CultureInfo.InvariantCulture, $"HugePages_Total: {HugePagesTotal,8}\nHugePages_Free:  {HugePagesFree,8}\n");
+        Line("Hugepagesize", 2048);
+        WriteWhole(Root.Meminfo, meminfo.ToString());
+
+        var zoneinfo = new StringBuilder();
+        foreach (var node in _zones.Select(z => z.Node).Distinct().Order())
+        {
+            var first = true;
+            foreach (var z in _zones.Where(z => z.Node == node))
+            {
+                zoneinfo.Append(CultureInfo.InvariantCulture, $"Node {node}, zone {z.Zone,8}\n");
+                if (first)
+                {
+                    zoneinfo.Append(CultureInfo.InvariantCulture, $"  per-node stats\n      nr_inactive_anon 0\n      nr_balloon_pages {BalloonPages}\n");
+                    first = false;
+                }
+
+                zoneinfo.Append(CultureInfo.InvariantCulture,
+                    $"  pages free     {z.FreePages}\n        boost    0\n        min      {z.HighPages / 2}\n        low      {z.HighPages * 3 / 4}\n        high     {z.HighPages}\n"
+                    + $"        spanned  {z.ManagedPages}\n        present  {z.ManagedPages}\n        managed  {z.ManagedPages}\n        cma      0\n        protection: (0, 0, 0, 0, 0)\n      nr_free_pages {z.FreePages}\n");
+            }
+        }
+
+        WriteWhole(Root.Zoneinfo, zoneinfo.ToString());
+    }
+
+    private static void WriteWhole(string path, string text)
+    {
+        var temporary = path + ".new";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(RootPath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: it is a temporary directory.
+        }
+    }
+}
