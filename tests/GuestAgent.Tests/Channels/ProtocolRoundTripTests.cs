@@ -95,6 +95,11 @@ public class ProtocolRoundTripTests
     [InlineData("prepare-unplug", """{"slot":-1}""", ErrorClasses.BadArgument)]
     [InlineData("prepare-unplug", """{"start":1,"size":2}""", ErrorClasses.BadArgument)]
     [InlineData("prepare-unplug", """{"id":"../../etc"}""", ErrorClasses.NotFound)]
+    [InlineData("prepare-unplug", """{"id":"range@0x0"}""", ErrorClasses.NotRemovable)]
+    [InlineData("prepare-unplug", """{"slot":0,"force":"yes"}""", ErrorClasses.BadArgument)]
+    [InlineData("cancel-unplug", """{"slot":0,"force":true}""", ErrorClasses.BadArgument)]
+    [InlineData("prepare-unplug", """{"slot":99999999999}""", ErrorClasses.BadArgument)]
+    [InlineData("hello", """{"capabilities":[1]}""", ErrorClasses.BadArgument)]
     [InlineData("cancel-unplug", """{"slott":0}""", ErrorClasses.BadArgument)]
     [InlineData("set-policy", """{"policy":"sideways"}""", ErrorClasses.BadArgument)]
     [InlineData("set-policy", """{"auto-movable-ratio":0}""", ErrorClasses.BadArgument)]
@@ -108,9 +113,52 @@ public class ProtocolRoundTripTests
         var e = await Assert.ThrowsAsync<ProtocolErrorException>(() => h.Client.ExecuteAsync(command, JsonNode.Parse(arguments)!.AsObject(), Ct));
 
         Assert.Equal(errorClass, e.Error.Class);
+        Assert.DoesNotMatch(@"GuestAgent\.|System\.|\$\.|[A-Z][a-z]+_[A-Z]|Exception", e.Error.Desc); // no .NET internals
         Assert.Empty(h.Writer!.Writes);
         var model = await h.Client.ExecuteAsync(CommandNames.GetModel, null, ProtocolJsonContext.Default.ModelReport, Ct); // still serving
         Assert.Equal(2, model.Dimms.Count(d => d.Kind == "acpi"));
+    }
+
+    [Theory]
+    [InlineData("prepare-unplug", """{"slot":"0"}""", "prepare-unplug: \"slot\" must be an integer from -2147483648 to 2147483647")]
+    [InlineData("cancel-unplug", """{"slott":0}""", "cancel-unplug has no argument \"slott\" (it takes: slot, id, start, size, force)")]
+    [InlineData("get-model", """{"verbose":true}""", "get-model takes no arguments")]
+    public async Task BadArgumentsAreToldInTheProtocolsWords(string command, string arguments, string description)
+    {
+        await using var h = await SessionHarness.StartAsync();
+
+        var e = await Assert.ThrowsAsync<ProtocolErrorException>(() => h.Client.ExecuteAsync(command, JsonNode.Parse(arguments)!.AsObject(), Ct));
+
+        Assert.Equal(description, e.Error.Desc);
+    }
+
+    [Fact]
+    public async Task ADimmThatDoesNotFitIsInsufficientMemoryUnlessForced()
+    {
+        await using var h = await SessionHarness.StartAsync();
+        h.Proc.SetMemory(2L << 30, 300L << 20);
+
+        var model = await h.Client.ExecuteAsync(CommandNames.GetModel, null, ProtocolJsonContext.Default.ModelReport, Ct);
+        var refused = await Assert.ThrowsAsync<ProtocolErrorException>(() => h.Client.ExecuteAsync(CommandNames.PrepareUnplug, new JsonObject { ["slot"] = 0 }, Ct));
+        var forced = await h.Client.ExecuteAsync(CommandNames.PrepareUnplug, new JsonObject { ["slot"] = 0, ["force"] = true }, ProtocolJsonContext.Default.OperationReturn, Ct);
+
+        var slot0 = model.Dimms.Single(d => d.Slot == 0);
+        Assert.Equal(("not-ready", "capacity", 256L << 20), (slot0.Readiness, slot0.Blocker, slot0.OnlineBytes));
+        Assert.Equal(300L << 20, model.Capacity!.Available);
+        Assert.Equal(ErrorClasses.InsufficientMemory, refused.Error.Class);
+        Assert.Contains("must stay available (Memory:UnplugReserve)", refused.Error.Desc, StringComparison.Ordinal);
+        Assert.True(forced.Ok);
+    }
+
+    [Fact]
+    public async Task HelloAnnouncesTheCapacityCapabilities()
+    {
+        await using var h = await SessionHarness.StartAsync();
+
+        var hello = await h.Client.ExecuteAsync(CommandNames.Hello, new JsonObject { ["protocol"] = 1 }, ProtocolJsonContext.Default.HelloReturn, Ct);
+
+        Assert.Contains("capacity", hello.Capabilities);
+        Assert.Contains("force-prepare", hello.Capabilities);
     }
 
     [Fact]
