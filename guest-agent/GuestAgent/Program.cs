@@ -11,4 +11,4 @@ var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable an
     UnplugCommands.CancelUnplug(),
     WriteStateCommand.Create(),
 };
-return await CommandLineRunner.RunAsync(root, args, Console.Error, "guest-agent").ConfigureAwait(false);
+return await CommandLineRunner.RunAsync(root, args, Console.Out, Console.Error, "guest-agent").ConfigureAwait(false);

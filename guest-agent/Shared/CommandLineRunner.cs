@@ -12,12 +12,12 @@ internal static partial class CommandLineRunner
 {
     public const int UsageExitCode = 2;
 
-    public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter error, string program)
+    public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter output, TextWriter error, string program, CancellationToken cancellationToken = default)
     {
         var result = root.Parse(args);
         if (result.Errors.Count == 0)
         {
-            return await result.InvokeAsync().ConfigureAwait(false);
+            return await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var problem in result.Errors)
@@ -50,6 +50,6 @@ internal static partial class CommandLineRunner
         _ => "another kind of value",
     };
 
-    [GeneratedRegex("^Cannot parse argument '(?<value>.*)'( for option '(?<option>[^']*)'| for command '(?<command>[^']*)')? as expected type '(?<type>[^']*)'\\.")]
+    [GeneratedRegex("^Cannot parse argument '(?<value>[^']*)'( for option '(?<option>[^']*)'| for command '(?<command>[^']*)')? as expected type '(?<type>[^']*)'\\.")]
     private static partial Regex TypeError();
 }

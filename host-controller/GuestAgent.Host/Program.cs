@@ -1,3 +1,3 @@
 using GuestAgent.Host.Cli;
 
-return await HostCli.Create(Console.Out, Console.Error).Parse(args).InvokeAsync().ConfigureAwait(false);
+return await HostCli.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

@@ -6,14 +6,14 @@ namespace GuestAgent.VmHarness;
 public sealed record HostControllerRun(string Arguments, int Code, string Output, string Error, TimeSpan Elapsed)
 {
     /// <summary>
-    /// Runs the built <c>guest-agent-host</c> against <paramref name="vm"/>'s own QMP monitor, virtio-serial socket and
-    /// state file, with <c>--slots 8 --max-memory 4G</c> as the VM was started.
+    /// Runs the built <c>guest-agent-host</c> against <paramref name="vm"/>'s own QMP monitor, virtio-serial socket,
+    /// state file and lock folder, with <c>--slots 8 --max-memory 4G</c> as the VM was started.
     /// </summary>
     public static async Task<HostControllerRun> RunAsync(TestVm vm, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(VmImage.HostControllerDll());
-        foreach (var argument in new[] { "--qmp", vm.HostQmpSocket, "--agent", vm.AgentSocket, "--state", vm.HostStateFile, "--slots", "8", "--max-memory", "4G" }.Concat(arguments))
+        foreach (var argument in new[] { "--qmp", vm.HostQmpSocket, "--agent", vm.AgentSocket, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, "--slots", "8", "--max-memory", "4G" }.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }

@@ -41,6 +41,12 @@ public sealed class TestVm : IAsyncDisposable
 
     public string AgentSocket => Path.Combine(_dir.Path, "agent.sock");
 
+    /// <summary>Where the host controller keeps its per-VM lock for this VM.</summary>
+    public string HostLockDirectory => Path.Combine(_dir.Path, "locks");
+
+    /// <summary>The QOM id of the agent's virtio-serial port (QEMU reports the guest opening and closing it as VSERPORT_CHANGE).</summary>
+    public const string AgentPortId = "agentport";
+
     public string SharedDirectory => Path.Combine(_dir.Path, "shared");
 
     public string ConsoleLog => File.Exists(Path.Combine(_dir.Path, "console.log")) ? File.ReadAllText(Path.Combine(_dir.Path, "console.log")) : "";
@@ -71,7 +77,7 @@ public sealed class TestVm : IAsyncDisposable
             "-device", "virtio-9p-pci,fsdev=shared,mount_tag=shared",
             "-device", "virtio-serial-pci,id=vser0",
             "-chardev", $"socket,id=agent,path={P("agent.sock")},server=on,wait=off",
-            "-device", $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName}",
+            "-device", $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName},id={AgentPortId}",
         })
         {
             start.ArgumentList.Add(arg);

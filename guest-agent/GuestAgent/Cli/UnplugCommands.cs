@@ -10,23 +10,35 @@ public static class UnplugCommands
 {
     public static Command PrepareUnplug() => Create(
         CommandNames.PrepareUnplug,
-        "Offline every block of the DIMM in SLOT ahead of unplug (rolled back if any block fails)");
+        "Offline every block of the DIMM in SLOT ahead of unplug (refused when what it holds does not fit into the rest of the guest; rolled back if any block fails)",
+        new Option<bool>("--force") { Description = "Offline even when what the DIMM holds does not fit into the rest of the guest: processes may be OOM-killed (the offline still stops if the guest stalls on memory)" });
 
     public static Command CancelUnplug() => Create(
         CommandNames.CancelUnplug,
-        "Online the DIMM in SLOT again (stops a prepare in progress)");
+        "Online the DIMM in SLOT again (stops a prepare in progress)",
+        null);
 
-    private static Command Create(string name, string description)
+    private static Command Create(string name, string description, Option<bool>? force)
     {
         var socket = ControlSocketClient.SocketOption();
         var slot = new Argument<int>("SLOT") { Description = "The DIMM's slot (as QEMU and `guest-agent status` show it)" };
         var command = new Command(name, description) { slot, socket };
+        if (force is not null)
+        {
+            command.Options.Add(force);
+        }
+
         command.SetAction((result, cancellationToken) => ControlSocketClient.RunAsync(
             result.GetValue(socket)!,
             async client =>
             {
-                var reply = await client.ExecuteAsync(name, new JsonObject { ["slot"] = result.GetValue(slot) }, ProtocolJsonContext.Default.OperationReturn, cancellationToken)
-                    .ConfigureAwait(false);
+                var arguments = new JsonObject { ["slot"] = result.GetValue(slot) };
+                if (force is not null && result.GetValue(force))
+                {
+                    arguments["force"] = true;
+                }
+
+                var reply = await client.ExecuteAsync(name, arguments, ProtocolJsonContext.Default.OperationReturn, cancellationToken).ConfigureAwait(false);
                 Console.Out.WriteLine($"{reply.Dimm}: {reply.Message} (readiness: {reply.Readiness ?? "?"})");
                 foreach (var block in reply.Blocks)
                 {

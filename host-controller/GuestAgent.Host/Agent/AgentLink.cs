@@ -24,6 +24,7 @@ public sealed class AgentLink : IAsyncDisposable
     private readonly Task _pump;
     private ModelReport? _model;
     private long? _uptime;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AgentLink(ProtocolClient client, string path)
     {
@@ -42,6 +43,12 @@ public sealed class AgentLink : IAsyncDisposable
     /// <summary>Every event the agent sends, in order (for <c>watch</c>).</summary>
     public ChannelReader<JsonObject> Events => _events.Reader;
 
+    /// <summary>The agent takes <c>force</c> in <c>prepare-unplug</c> (it checks capacity first).</summary>
+    public bool CanForcePrepare => Hello.Capabilities.Contains("force-prepare");
+
+    /// <summary>Completes when the agent next sends an event (of any kind), or the connection ends.</summary>
+    public Task NextEvent => Volatile.Read(ref _changed).Task;
+
     /// <summary>Completes with a reason when the agent says it is stopping or the connection ends.</summary>
     public Task<string> Stopped => _stopped.Task;
 
@@ -56,7 +63,7 @@ public sealed class AgentLink : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new AgentUnavailableException($"cannot connect to the agent's channel {path}: {e.Message}", e);
+            throw new AgentUnavailableException($"cannot connect to the agent's channel: {Qmp.UnixSocketErrors.Describe(path, e)}", e);
         }
 
         var link = new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path);
@@ -101,8 +108,22 @@ public sealed class AgentLink : IAsyncDisposable
         return _model;
     }
 
-    public Task<OperationReturn> PrepareUnplugAsync(int slot, TimeSpan timeout, CancellationToken cancellationToken) =>
-        RequestAsync(CommandNames.PrepareUnplug, new JsonObject { ["slot"] = slot }, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken);
+    /// <summary><c>prepare-unplug</c>; <paramref name="force"/> is sent only to an agent that takes it (<see cref="CanForcePrepare"/>).</summary>
+    /// <param name="slot">The DIMM's slot.</param>
+    /// <param name="force">Past the agent's capacity check.</param>
+    /// <param name="timeout">How long the guest may take.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <param name="gone">Completes (with why) when the agent is known to be gone otherwise, e.g. the guest closed its port.</param>
+    public Task<OperationReturn> PrepareUnplugAsync(int slot, bool force, TimeSpan timeout, CancellationToken cancellationToken, Task<string>? gone = null)
+    {
+        var arguments = new JsonObject { ["slot"] = slot };
+        if (force && CanForcePrepare)
+        {
+            arguments["force"] = true;
+        }
+
+        return RequestAsync(CommandNames.PrepareUnplug, arguments, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken, gone);
+    }
 
     public Task<OperationReturn> CancelUnplugAsync(int slot, TimeSpan timeout, CancellationToken cancellationToken) =>
         RequestAsync(CommandNames.CancelUnplug, new JsonObject { ["slot"] = slot }, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken);
@@ -111,17 +132,20 @@ public sealed class AgentLink : IAsyncDisposable
     /// One request with a time limit. The agent's error reply throws <see cref="ProtocolErrorException"/>; no answer in
     /// time, the agent stopping or the connection ending throws <see cref="AgentUnavailableException"/>.
     /// </summary>
-    private async Task<T> RequestAsync<T>(string command, JsonObject? arguments, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<T> RequestAsync<T>(string command, JsonObject? arguments, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, TimeSpan timeout, CancellationToken cancellationToken, Task<string>? gone = null)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(timeout);
         var request = _client.ExecuteAsync(command, arguments, type, limit.Token);
-        var first = await Task.WhenAny(request, _stopped.Task).ConfigureAwait(false);
+        var first = gone is null
+            ? await Task.WhenAny(request, _stopped.Task).ConfigureAwait(false)
+            : await Task.WhenAny(request, _stopped.Task, gone).ConfigureAwait(false);
         if (first != request)
         {
             await limit.CancelAsync().ConfigureAwait(false);
             _ = request.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-            throw new AgentUnavailableException($"the guest agent went away during {command}: {await _stopped.Task.ConfigureAwait(false)}");
+            var why = first == _stopped.Task ? await _stopped.Task.ConfigureAwait(false) : await gone!.ConfigureAwait(false);
+            throw new AgentUnavailableException($"the guest agent went away during {command}: {why}");
         }
 
         try
@@ -177,12 +201,14 @@ public sealed class AgentLink : IAsyncDisposable
                 }
 
                 _events.Writer.TryWrite(e);
+                Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         }
         finally
         {
             _stopped.TrySetResult("the connection closed");
             _events.Writer.TryComplete();
+            Volatile.Read(ref _changed).TrySetResult();
         }
     }
 

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using GuestAgent.CommandLine;
 using GuestAgent.Host.Agent;
 using GuestAgent.Host.Operations;
 using GuestAgent.Host.Qmp;
+using GuestAgent.Host.Reporting;
 using GuestAgent.Protocol.Sizes;
 
 namespace GuestAgent.Host.Cli;
@@ -10,11 +12,17 @@ namespace GuestAgent.Host.Cli;
 /// <summary>The <c>guest-agent-host</c> command line: global options for the VM, one subcommand per action.</summary>
 public static class HostCli
 {
+    /// <summary>Parses and runs; parse errors exit 2 with one plain line each (see <see cref="CommandLineRunner"/>).</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        CommandLineRunner.RunAsync(Create(output, error), args, output, error, "guest-agent-host", cancellationToken);
+
     public static RootCommand Create(TextWriter output, TextWriter error)
     {
-        var qmp = new Option<string>("--qmp") { Description = "QEMU's QMP unix socket (-qmp unix:PATH,server=on,wait=off)", Required = true, Recursive = true };
+        var qmp = new Option<string?>("--qmp") { Description = "QEMU's QMP unix socket (-qmp unix:PATH,server=on,wait=off)", Recursive = true };
         var agent = new Option<string?>("--agent") { Description = "The host end of the VM's virtio-serial chardev socket for the guest agent", Recursive = true };
-        var state = new Option<string?>("--state") { Description = "State file (default: QMP-PATH.dimms.json); STATE.lock keeps a second controller out", Recursive = true };
+        var state = new Option<string?>("--state") { Description = $"State file (default: STATE-DIR/VM.json, VM being the VM's UUID, name or QEMU process)", Recursive = true };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where state files are kept", DefaultValueFactory = _ => HostOptions.DefaultStateDirectory, Recursive = true };
+        var lockDir = new Option<string>("--lock-dir") { Description = "Where the per-VM locks are (one controller per VM, whichever monitor it uses)", DefaultValueFactory = _ => HostOptions.DefaultLockDirectory, Recursive = true };
         var slots = new Option<int?>("--slots") { Description = "DIMM slots of the VM (default: from QEMU's query-acpi-ospm-status)", Recursive = true };
         var maxMemory = new Option<string?>("--max-memory") { Description = "The VM's maxmem, e.g. 4G (default: unknown; QEMU's own check then applies)", Recursive = true };
         var multiple = new Option<string>("--multiple") { Description = "Every DIMM is a multiple of this size", DefaultValueFactory = _ => "128M", Recursive = true };
@@ -22,13 +30,16 @@ public static class HostCli
         var prepareTimeout = new Option<double>("--prepare-timeout") { Description = "Seconds the guest may take to offline a DIMM", DefaultValueFactory = _ => 300, Recursive = true };
         var unplugTimeout = new Option<double>("--unplug-timeout") { Description = "Seconds to wait for DEVICE_DELETED after device_del", DefaultValueFactory = _ => 60, Recursive = true };
         var onlineTimeout = new Option<double>("--online-timeout") { Description = "Seconds to wait for the guest to online a plugged DIMM", DefaultValueFactory = _ => 60, Recursive = true };
+        var events = new Option<bool>("--json-events") { Description = "Report what plug, unplug and set-memory do as one JSON object per line", Recursive = true };
 
         HostOptions Options(ParseResult r) => new()
         {
-            QmpPath = Path.GetFullPath(r.GetValue(qmp)!),
+            QmpPath = r.GetValue(qmp) is { Length: > 0 } q ? Path.GetFullPath(q) : throw new FormatException("--qmp PATH is required (QEMU's QMP socket)"),
             AgentPath = r.GetValue(agent) is { Length: > 0 } a ? Path.GetFullPath(a) : null,
             StatePath = r.GetValue(state) is { Length: > 0 } s ? Path.GetFullPath(s) : null,
-            Slots = r.GetValue(slots) is { } n && n <= 0 ? throw new FormatException("--slots must be positive") : r.GetValue(slots),
+            StateDirectory = Path.GetFullPath(r.GetValue(stateDir)!),
+            LockDirectory = Path.GetFullPath(r.GetValue(lockDir)!),
+            Slots = r.GetValue(slots) is { } n && n <= 0 ? throw new FormatException("--slots must be a positive whole number") : r.GetValue(slots),
             MaxMemory = r.GetValue(maxMemory) is { } m ? ByteSize.Parse(m) : null,
             Multiple = ByteSize.Parse(r.GetValue(multiple)),
             AgentTimeout = Seconds(r.GetValue(agentTimeout), "--agent-timeout"),
@@ -37,9 +48,11 @@ public static class HostCli
             OnlineTimeout = Seconds(r.GetValue(onlineTimeout), "--online-timeout"),
         };
 
+        IHostReporter Reporter(ParseResult r) => r.GetValue(events) ? new JsonReporter(output) : new TextReporter(output);
+
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var status = new Command("status", "QEMU's DIMMs joined with the guest's view: slot, address, size, node, guest zone, readiness and reason; totals") { json };
-        status.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        var status = new Command("status", "The hypervisor's DIMMs joined with the guest's view: slot, address, size, node, guest zone, readiness and reason; totals, the guest's capacity and plug budget") { json };
+        status.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
         {
             var report = await controller.StatusAsync(ct).ConfigureAwait(false);
             output.Write(r.GetValue(json) ? JsonSerializer.Serialize(report, HostJsonContext.Default.StatusReport) + Environment.NewLine : StatusTextFormatter.Format(report));
@@ -48,26 +61,27 @@ public static class HostCli
 
         var size = new Argument<string>("SIZE") { Description = "e.g. 256M, 1G, 1.5GiB (binary units; a bare number is MiB)" };
         var node = new Option<int?>("--node") { Description = "The guest NUMA node for the DIMM" };
-        var plug = new Command("plug", "Plug one DIMM of SIZE") { size, node };
-        plug.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        var plugForce = new Option<bool>("--force") { Description = "Plug even beyond the guest's plug budget (more than it can take and still give back; the guest's kernel memory may run short)" };
+        var plug = new Command("plug", "Plug one DIMM of SIZE") { size, node, plugForce };
+        plug.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
         {
-            await controller.PlugAsync(ByteSize.Parse(r.GetValue(size)), r.GetValue(node), ct).ConfigureAwait(false);
+            await controller.PlugAsync(ByteSize.Parse(r.GetValue(size)), r.GetValue(node), ct, r.GetValue(plugForce)).ConfigureAwait(false);
             return ExitCodes.Ok;
         }, ct));
 
-        var id = new Argument<string>("ID") { Description = "The DIMM's QEMU device id (see status)" };
+        var id = new Argument<string>("ID") { Description = "The DIMM's id (see status; slotN for a DIMM the hypervisor lists without an id)" };
         var force = new Option<bool>("--force") { Description = ForceRisk };
-        var unplug = new Command("unplug", "Ask the guest to offline the DIMM, then device_del it and remove its backend; on any refusal the DIMM stays online") { id, force };
-        unplug.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        var unplug = new Command("unplug", "Ask the guest to offline the DIMM, then remove it and its backend; on any refusal the DIMM stays online") { id, force };
+        unplug.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
         {
             await controller.UnplugAsync(r.GetValue(id)!, r.GetValue(force), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
         }, ct));
 
         var target = new Argument<string>("SIZE") { Description = "The memory the VM should have, boot memory included" };
-        var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent. " + ForceRisk };
-        var setMemory = new Command("set-memory", "Grow by one DIMM (rounded up), or release the hot-plugged DIMMs that best fit the decrease") { target, setForce };
-        setMemory.SetAction((r, ct) => RunAsync(r, Options, output, error, async controller =>
+        var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent, and grow beyond the plug budget. " + ForceRisk };
+        var setMemory = new Command("set-memory", "Grow by one DIMM (rounded up), or release the DIMMs that best fit the decrease and fit into what the guest can give up") { target, setForce };
+        setMemory.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
         {
             var ended = await controller.SetMemoryAsync(ByteSize.Parse(r.GetValue(target)), r.GetValue(setForce), ct).ConfigureAwait(false);
             output.WriteLine($"memory is now {ByteSize.Format(ended)}");
@@ -79,7 +93,7 @@ public static class HostCli
         watch.SetAction((r, ct) => ReportErrorsAsync(error, async () =>
         {
             var options = Options(r);
-            await using var client = await QmpClient.ConnectAsync(options.QmpPath, options.QmpTimeout, ct).ConfigureAwait(false);
+            await using var client = await QmpClient.ConnectAsync(options.QmpPath!, options.QmpTimeout, ct).ConfigureAwait(false);
             AgentLink? link = null;
             if (options.AgentPath is not null)
             {
@@ -108,25 +122,26 @@ public static class HostCli
 
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM together with the guest agent, never losing one")
         {
-            qmp, agent, state, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout,
+            qmp, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, events,
             status, plug, unplug, setMemory, watch,
         };
     }
 
     /// <summary>What <c>--force</c> risks, said wherever it is offered.</summary>
     public const string ForceRisk =
-        "Ask QEMU even when the guest says the DIMM is not ready or no agent answers. Risks: the guest kernel then offlines the memory itself; "
+        "Go ahead when the guest says the DIMM is not ready or no agent answers. Risks: the guest kernel then offlines the memory itself; "
         + "kernel-zone memory usually cannot be offlined (QEMU reports _OST 0x82 and the DIMM stays), and memory that can be is taken from a guest "
-        + "that may need it (page migration takes seconds per block, and a guest short of memory can run out).";
+        + "that may need it: when what the DIMM holds does not fit into the rest of the guest, the guest's OOM killer ends processes to make room "
+        + "(the agent still stops and rolls back if the guest stalls on memory).";
 
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");
 
-    private static Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, TextWriter output, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken) =>
+    private static Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, IHostReporter reporter, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken) =>
         ReportErrorsAsync(error, async () =>
         {
             var parsed = options(result);
-            await using var controller = await HostController.OpenAsync(parsed, output, cancellationToken).ConfigureAwait(false);
+            await using var controller = await HostController.OpenAsync(parsed, reporter, cancellationToken).ConfigureAwait(false);
             return await action(controller).ConfigureAwait(false);
         });
 
@@ -142,7 +157,7 @@ public static class HostCli
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException)
+        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException or Hypervisor.HypervisorRefusedException)
         {
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failed;

@@ -1,9 +1,13 @@
 namespace GuestAgent.Host.Operations;
 
-/// <summary>One DIMM as QEMU and the guest see it, joined by slot (and address).</summary>
+/// <summary>One DIMM as the hypervisor and the guest see it, joined by slot (and address).</summary>
 public sealed record DimmStatus
 {
+    /// <summary>Its name in commands: the hypervisor's id, or <c>slotN</c> for a DIMM without one.</summary>
     public required string Id { get; init; }
+
+    /// <summary>False for a DIMM the hypervisor lists without an id (see <see cref="Hint"/>).</summary>
+    public bool HasId { get; init; } = true;
 
     public string? Backend { get; init; }
 
@@ -27,6 +31,15 @@ public sealed record DimmStatus
     public required string Readiness { get; init; }
 
     public required string Reason { get; init; }
+
+    /// <summary>For not-ready: what stands in the way, as the guest names it (<c>kernel-zone</c>, <c>capacity</c>…).</summary>
+    public string? Blocker { get; init; }
+
+    /// <summary>Its memory online in the guest: what an unplug takes from the guest.</summary>
+    public long? OnlineBytes { get; init; }
+
+    /// <summary>Something to know to act on it (a DIMM without an id).</summary>
+    public string? Hint { get; init; }
 
     /// <summary>An operation of this controller in flight (from the state file), or null.</summary>
     public string? Operation { get; init; }

@@ -5,13 +5,27 @@ namespace GuestAgent.Host.Operations;
 /// <summary>Everything <c>guest-agent-host</c> is told on its command line (README, "Host controller options").</summary>
 public sealed record HostOptions
 {
-    public required string QmpPath { get; init; }
+    /// <summary>QEMU's QMP unix socket (the bare-QEMU backend).</summary>
+    public string? QmpPath { get; init; }
 
     /// <summary>The host end of the VM's virtio-serial chardev socket; null: no agent.</summary>
     public string? AgentPath { get; init; }
 
-    /// <summary>Default: <c>QMP-SOCKET-PATH.dimms.json</c> (beside the VM's other runtime files).</summary>
+    /// <summary>The state file; null: <c>STATE-DIRECTORY/VM-KEY.json</c>.</summary>
     public string? StatePath { get; init; }
+
+    /// <summary>Where state files live when <see cref="StatePath"/> is not given.</summary>
+    public string StateDirectory { get; init; } = DefaultStateDirectory;
+
+    /// <summary>Where the per-VM locks live (named after the VM, whichever socket or state file a controller uses).</summary>
+    public string LockDirectory { get; init; } = DefaultLockDirectory;
+
+    public const string DefaultStateDirectory = "/var/lib/guest-agent-host";
+
+    public const string DefaultLockDirectory = "/run/guest-agent-host";
+
+    /// <summary>The virtio-serial port the agent listens on (its name in the guest).</summary>
+    public string AgentPortName { get; init; } = "org.guestagent.memory.0";
 
     public int? Slots { get; init; }
 
@@ -31,6 +45,4 @@ public sealed record HostOptions
     public TimeSpan UnplugTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan OnlineTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    public string EffectiveStatePath => StatePath ?? QmpPath + ".dimms.json";
 }

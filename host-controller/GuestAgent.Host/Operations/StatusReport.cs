@@ -1,18 +1,25 @@
 namespace GuestAgent.Host.Operations;
 
-/// <summary><c>status</c>: QEMU's view joined with the guest's, with totals in KubeVirt's terms.</summary>
+/// <summary><c>status</c>: the hypervisor's view joined with the guest's, with totals in KubeVirt's terms.</summary>
 public sealed record StatusReport
 {
-    public required string Qmp { get; init; }
+    /// <summary>The backend: <c>QEMU 7.2.0 (QMP /run/vm/qmp.sock)</c>.</summary>
+    public required string Hypervisor { get; init; }
 
-    public required string QemuVersion { get; init; }
+    /// <summary>Which VM (the key the lock and state file are named after).</summary>
+    public required string Vm { get; init; }
+
+    public required string StateFile { get; init; }
 
     public required long BootMemory { get; init; }
 
     public required long CurrentMemory { get; init; }
 
-    /// <summary>The last <c>set-memory</c> target; the current memory when none was asked.</summary>
+    /// <summary>The target of the last change carried out (even in part); the current memory when none was asked.</summary>
     public required long RequestedMemory { get; init; }
+
+    /// <summary>Why the last change did not reach what was asked, when it did not.</summary>
+    public string? LastChangeProblem { get; init; }
 
     public long? MaxMemory { get; init; }
 
@@ -36,7 +43,24 @@ public sealed record StatusReport
 
     public long? GuestBlockSize { get; init; }
 
-    /// <summary>Guest-reported memory in DIMMs that QEMU does not list (should be empty).</summary>
+    /// <summary>The guest's <c>MemAvailable</c>, from an agent with the capacity check.</summary>
+    public long? GuestAvailable { get; init; }
+
+    /// <summary>How much online DIMM memory the guest can give up now (a shrink's DIMMs must fit in it together).</summary>
+    public long? GuestHeadroom { get; init; }
+
+    /// <summary>How much more memory the guest can take and still give back (plug refuses more without --force).</summary>
+    public long? PlugBudget { get; init; }
+
+    public string? PlugBudgetReason { get; init; }
+
+    /// <summary>What the guest says can stand in the way of an unplug beyond the zones.</summary>
+    public IReadOnlyList<string> GuestWarnings { get; init; } = [];
+
+    /// <summary>DIMMs the agent onlined again at start because an earlier agent died while unplugging them.</summary>
+    public IReadOnlyList<string> GuestRecoveries { get; init; } = [];
+
+    /// <summary>Guest-reported memory in DIMMs that the hypervisor does not list (should be empty).</summary>
     public IReadOnlyList<string> GuestOnly { get; init; } = [];
 
     public required IReadOnlyList<DimmStatus> Dimms { get; init; }

@@ -18,6 +18,9 @@ public sealed record MemoryChangePlan
     /// <summary>For <see cref="MemoryChangeKind.Shrink"/>: the DIMMs to release, in order.</summary>
     public IReadOnlyList<UnplugCandidate> Release { get; init; } = [];
 
+    /// <summary>DIMMs the decrease alone would release but that do not fit into the guest's headroom together with the others.</summary>
+    public IReadOnlyList<UnplugCandidate> LeftForCapacity { get; init; } = [];
+
     /// <summary>Why the result differs from the target, when it does.</summary>
     public string? Note { get; init; }
 }

@@ -1,15 +1,19 @@
 namespace GuestAgent.Host.Planning;
 
 /// <summary>
-/// Which DIMMs to release for a decrease: the set whose total is as large as possible without exceeding it. Among sets
-/// with that total, larger DIMMs first, then higher slots (the newest), which is oVirt's greedy order whenever greedy is
-/// optimal: 1792 MiB (1 GiB + 256 + 256 + 128 + 128) asked for 1400 MiB releases one 256 and one 128 and ends at 1408.
+/// Which DIMMs to release for a decrease: the set whose total is as large as possible without exceeding it, and whose
+/// cost to the guest (what they have online) fits the guest's headroom together. Among sets with that total, larger
+/// DIMMs first, then higher slots (the newest), which is oVirt's greedy order whenever greedy is optimal: 1792 MiB
+/// (1 GiB + 256 + 256 + 128 + 128) asked for 1400 MiB releases one 256 and one 128 and ends at 1408.
 /// </summary>
 public static class ShrinkPlanner
 {
-    public static IReadOnlyList<UnplugCandidate> Choose(IReadOnlyList<UnplugCandidate> candidates, long decrease)
+    /// <param name="candidates">The DIMMs that may go.</param>
+    /// <param name="decrease">How much memory should go at most.</param>
+    /// <param name="headroom">How much online memory the guest can give up together (null: no limit known).</param>
+    public static IReadOnlyList<UnplugCandidate> Choose(IReadOnlyList<UnplugCandidate> candidates, long decrease, long? headroom = null)
     {
-        var usable = candidates.Where(c => c.Size > 0 && c.Size <= decrease)
+        var usable = candidates.Where(c => c.Size > 0 && c.Size <= decrease && (headroom is not { } h || c.EffectiveCost <= h))
             .OrderByDescending(c => c.Size).ThenByDescending(c => c.Slot ?? -1).ThenBy(c => c.Id, StringComparer.Ordinal)
             .ToList();
         if (usable.Count == 0)
@@ -17,44 +21,54 @@ public static class ShrinkPlanner
             return [];
         }
 
-        // Subset sum in units of the sizes' greatest common divisor (128 MiB on x86): a few thousand units at most.
+        // In units of the sizes' greatest common divisor (128 MiB on x86): a few thousand units at most.
         var unit = usable.Select(c => c.Size).Aggregate(Gcd);
         var capacity = checked((int)Math.Min(decrease / unit, usable.Sum(c => c.Size / unit)));
         var n = usable.Count;
+        const long unreachable = long.MaxValue;
 
-        // reachable[i][s]: some subset of usable[i..] sums to exactly s units.
-        var reachable = new bool[n + 1][];
-        reachable[n] = new bool[capacity + 1];
-        reachable[n][0] = true;
+        // cheapest[i][s]: the least cost of a subset of usable[i..] whose sizes add up to exactly s units.
+        var cheapest = new long[n + 1][];
+        cheapest[n] = new long[capacity + 1];
+        Array.Fill(cheapest[n], unreachable);
+        cheapest[n][0] = 0;
         for (var i = n - 1; i >= 0; i--)
         {
             var size = (int)(usable[i].Size / unit);
-            var next = reachable[i + 1];
-            var row = (bool[])next.Clone();
+            var cost = usable[i].EffectiveCost;
+            var next = cheapest[i + 1];
+            var row = (long[])next.Clone();
             for (var s = size; s <= capacity; s++)
             {
-                row[s] |= next[s - size];
+                if (next[s - size] != unreachable && next[s - size] + cost < row[s])
+                {
+                    row[s] = next[s - size] + cost;
+                }
             }
 
-            reachable[i] = row;
+            cheapest[i] = row;
         }
 
+        var budget = headroom ?? long.MaxValue - 1;
         var best = capacity;
-        while (!reachable[0][best])
+        while (best > 0 && cheapest[0][best] > budget)
         {
             best--;
         }
 
-        // Walk in order, taking an item whenever the rest can still complete the sum: larger and newer first.
+        // Walk in order, taking an item whenever the rest can still complete the sum within the budget: larger and newer first.
         var chosen = new List<UnplugCandidate>();
         var remaining = best;
+        var left = budget;
         for (var i = 0; i < n && remaining > 0; i++)
         {
             var size = (int)(usable[i].Size / unit);
-            if (size <= remaining && reachable[i + 1][remaining - size])
+            var cost = usable[i].EffectiveCost;
+            if (size <= remaining && cost <= left && cheapest[i + 1][remaining - size] <= left - cost)
             {
                 chosen.Add(usable[i]);
                 remaining -= size;
+                left -= cost;
             }
         }
 

@@ -56,7 +56,7 @@ public sealed class QmpClient : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new QmpException($"cannot connect to QMP socket {path}: {e.Message}", e);
+            throw new QmpException($"no QMP socket: {UnixSocketErrors.Describe(path, e)} (is QEMU running with -qmp unix:{path},server=on,wait=off?)", e);
         }
 
         var client = new QmpClient(socket, path);
@@ -191,6 +191,112 @@ public sealed class QmpClient : IAsyncDisposable
         }
 
         return subscription;
+    }
+
+    /// <summary>Which VM this monitor belongs to: <c>query-uuid</c>, <c>query-name</c>, else the QEMU process behind the socket.</summary>
+    public async Task<VmIdentity> QueryIdentityAsync(CancellationToken cancellationToken)
+    {
+        string? uuid = null, name = null;
+        try
+        {
+            uuid = (await ExecuteAsync("query-uuid", null, cancellationToken).ConfigureAwait(false))?["UUID"]?.GetValue<string>();
+            name = (await ExecuteAsync("query-name", null, cancellationToken).ConfigureAwait(false))?["name"]?.GetValue<string>();
+        }
+        catch (QmpCommandException)
+        {
+            // An old or odd QEMU: the process identifies it.
+        }
+
+        var pid = PeerProcessId();
+        return VmIdentity.From(uuid, name, pid, pid is { } p ? ProcessStart(p) : null);
+    }
+
+    /// <summary>The QEMU process on the other end of the socket (SO_PEERCRED), or null.</summary>
+    public int? PeerProcessId()
+    {
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        try
+        {
+            return _socket.GetRawSocketOption(1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, credentials) >= 4 && BitConverter.ToInt32(credentials) is > 0 and var pid ? pid : null;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>When the process started (field 22 of <c>/proc/PID/stat</c>, in clock ticks since boot): with the pid, unique.</summary>
+    private static string? ProcessStart(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields.Length > 19 ? fields[19] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The id of the virtio-serial port named <paramref name="portName"/> (for its <c>VSERPORT_CHANGE</c> events), or
+    /// null when QEMU has no such port with an id (an anonymous port sends no such events).
+    /// </summary>
+    public async Task<string?> FindSerialPortIdAsync(string portName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var children = await ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral" }, cancellationToken).ConfigureAwait(false);
+            foreach (var child in (children as JsonArray ?? []).OfType<JsonObject>())
+            {
+                if (child["type"]?.GetValue<string>() is "child<virtserialport>" && child["name"]?.GetValue<string>() is { } id)
+                {
+                    var name = await ExecuteAsync("qom-get", new JsonObject { ["path"] = "/machine/peripheral/" + id, ["property"] = "name" }, cancellationToken).ConfigureAwait(false);
+                    if (name?.GetValue<string>() == portName)
+                    {
+                        return id;
+                    }
+                }
+            }
+        }
+        catch (QmpCommandException)
+        {
+            // No QOM introspection: no port events to watch.
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The QOM path of the DIMM in <paramref name="slot"/> that QEMU lists without an id (<c>-device pc-dimm,memdev=m1</c>),
+    /// which <c>device_del</c> takes instead of an id; null when there is none.
+    /// </summary>
+    public async Task<string?> FindAnonymousDimmPathAsync(int slot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var children = await ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral-anon" }, cancellationToken).ConfigureAwait(false);
+            foreach (var child in (children as JsonArray ?? []).OfType<JsonObject>())
+            {
+                if (child["type"]?.GetValue<string>() is "child<pc-dimm>" && child["name"]?.GetValue<string>() is { } name)
+                {
+                    var path = "/machine/peripheral-anon/" + name;
+                    var value = await ExecuteAsync("qom-get", new JsonObject { ["path"] = path, ["property"] = "slot" }, cancellationToken).ConfigureAwait(false);
+                    if (value?.GetValue<int>() == slot)
+                    {
+                        return path;
+                    }
+                }
+            }
+        }
+        catch (QmpCommandException)
+        {
+            // No QOM introspection.
+        }
+
+        return null;
     }
 
     public async Task<IReadOnlyList<QmpMemoryDevice>> QueryMemoryDevicesAsync(CancellationToken cancellationToken)

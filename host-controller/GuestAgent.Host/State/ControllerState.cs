@@ -10,8 +10,18 @@ public sealed class ControllerState
 
     public int Version { get; set; } = CurrentVersion;
 
-    /// <summary>The last <c>set-memory</c> target, in bytes.</summary>
+    /// <summary>The VM this state belongs to (<see cref="Qmp.VmIdentity.Key"/>); a state file of another VM is refused.</summary>
+    public string? Vm { get; set; }
+
+    /// <summary>
+    /// The memory asked for, in KubeVirt's sense: the target of the last change that was carried out, even in part
+    /// (<c>set-memory</c>'s target; after <c>plug</c> or <c>unplug</c>, the memory they ended at). A request refused before
+    /// anything changed, by the controller's checks or by the hypervisor, is not recorded.
+    /// </summary>
     public long? RequestedMemory { get; set; }
+
+    /// <summary>Why the last change did not reach what was asked, when it did not (cleared by one that does).</summary>
+    public string? LastChangeProblem { get; set; }
 
     /// <summary>The guest's block size as the agent last reported it.</summary>
     public long? GuestBlockSize { get; set; }

@@ -5,7 +5,11 @@ public sealed class DimmRecord
 {
     public required string Id { get; init; }
 
+    /// <summary>The memory backend object (QEMU); empty where the hypervisor manages it.</summary>
     public required string Backend { get; init; }
+
+    /// <summary>For a DIMM the hypervisor lists without an id: how it addresses it (QEMU's QOM path).</summary>
+    public string? Path { get; set; }
 
     public required long Size { get; init; }
 

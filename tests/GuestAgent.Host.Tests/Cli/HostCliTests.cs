@@ -10,8 +10,7 @@ public sealed class HostCliTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await HostCli.Create(output, error).Parse(args).InvokeAsync(
-            new System.CommandLine.InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
+        var code = await HostCli.RunAsync(args, output, error, TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -24,7 +23,7 @@ public sealed class HostCliTests
     {
         await using var h = new ControllerHarness();
 
-        var (code, _, error) = await RunAsync("--qmp", h.Qemu.Path, "--state", h.StatePath, command, size);
+        var (code, _, error) = await RunAsync([.. h.CliOptions(), command, size]);
 
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains(message, error, StringComparison.Ordinal);
@@ -35,7 +34,7 @@ public sealed class HostCliTests
     public async Task RefusalsExitWithOneAndSayWhy()
     {
         await using var h = new ControllerHarness();
-        var common = new[] { "--qmp", h.Qemu.Path, "--agent", h.Agent.Path, "--state", h.StatePath, "--max-memory", "2G", "--agent-timeout", "2" };
+        var common = h.CliOptions(withAgent: true).Concat(["--max-memory", "2G", "--agent-timeout", "2"]).ToArray();
 
         var unaligned = await RunAsync([.. common, "plug", "192M"]);
         var tooMuch = await RunAsync([.. common, "plug", "1.5G"]);
@@ -44,7 +43,7 @@ public sealed class HostCliTests
         Assert.Equal((1, 1, 1), (unaligned.Code, tooMuch.Code, unknown.Code));
         Assert.Contains("not a multiple of the guest's memory block size (128 MiB)", unaligned.Error, StringComparison.Ordinal);
         Assert.Contains("beyond the VM's maximum of 2 GiB (room left: 1 GiB)", tooMuch.Error, StringComparison.Ordinal);
-        Assert.Contains("no DIMM with id 'nope'", unknown.Error, StringComparison.Ordinal);
+        Assert.Contains("no DIMM 'nope'; the hypervisor has: no DIMMs", unknown.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -52,7 +51,7 @@ public sealed class HostCliTests
     {
         await using var h = new ControllerHarness();
         h.Qemu.AddDimm("dimm0", "mem0", 256L << 20);
-        var common = new[] { "--qmp", h.Qemu.Path, "--agent", h.Agent.Path, "--state", h.StatePath };
+        var common = h.CliOptions(withAgent: true);
 
         var json = await RunAsync([.. common, "status", "--json"]);
         var text = await RunAsync([.. common, "status"]);
@@ -80,7 +79,8 @@ public sealed class HostCliTests
     {
         await using var other = new Support.SimulatedQemu { Greeting = "220 smtp.example ESMTP" };
 
-        var (code, _, error) = await RunAsync("--qmp", other.Path, "status");
+        using var locks = new GuestAgent.TestSupport.TemporaryDirectory();
+        var (code, _, error) = await RunAsync("--qmp", other.Path, "--lock-dir", locks.Path, "status");
 
         Assert.Equal(1, code);
         Assert.Contains("is not a QMP socket", error, StringComparison.Ordinal);

@@ -24,9 +24,16 @@ public sealed class ControllerHarness : IAsyncDisposable
 
     public string StatePath => Path.Combine(_dir.Path, "vm.dimms.json");
 
+    public string LockDirectory => Path.Combine(_dir.Path, "locks");
+
+    /// <summary>The options every CLI test gives: this harness's QEMU, state file and lock folder.</summary>
+    public string[] CliOptions(bool withAgent = false) =>
+        ["--qmp", Qemu.Path, "--state", StatePath, "--lock-dir", LockDirectory, .. withAgent ? new[] { "--agent", Agent.Path } : []];
+
     public HostOptions Options(bool withAgent = true) => new()
     {
         QmpPath = Qemu.Path, AgentPath = withAgent ? Agent.Path : null, StatePath = StatePath, MaxMemory = 4L << 30,
+        StateDirectory = Path.Combine(_dir.Path, "state"), LockDirectory = Path.Combine(_dir.Path, "locks"),
         AgentTimeout = TimeSpan.FromSeconds(2), UnplugTimeout = TimeSpan.FromSeconds(2), OnlineTimeout = TimeSpan.FromSeconds(2),
     };
 

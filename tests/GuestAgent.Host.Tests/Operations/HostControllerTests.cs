@@ -180,7 +180,7 @@ public sealed class HostControllerTests
 
         var e = await Assert.ThrowsAsync<HostCommandException>(() => controller.UnplugAsync("dimm9", force: false, Token));
 
-        Assert.Contains("no DIMM with id 'dimm9'; QEMU has: dimm7", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no DIMM 'dimm9'; the hypervisor has: dimm7", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

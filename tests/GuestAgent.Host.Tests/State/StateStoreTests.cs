@@ -44,13 +44,13 @@ public sealed class StateStoreTests
     public void OneControllerAtATime()
     {
         using var dir = new TemporaryDirectory();
-        var path = Path.Combine(dir.Path, "vm.dimms.json");
-        using (StateLock.Acquire(path))
+        var path = Path.Combine(dir.Path, "locks", "uuid-1.lock");
+        using (StateLock.Acquire(path, "UUID 1"))
         {
-            var e = Assert.Throws<IOException>(() => StateLock.Acquire(path));
-            Assert.Contains("another guest-agent-host", e.Message, StringComparison.Ordinal);
+            var e = Assert.Throws<IOException>(() => StateLock.Acquire(path, "UUID 1"));
+            Assert.Contains("another guest-agent-host is acting on this VM (UUID 1", e.Message, StringComparison.Ordinal);
         }
 
-        using var again = StateLock.Acquire(path);
+        using var again = StateLock.Acquire(path, "UUID 1");
     }
 }

@@ -19,11 +19,29 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
     /// <summary>Per slot: a readiness other than ready, with its reason.</summary>
     public ConcurrentDictionary<int, (string Readiness, string Reason)> NotReady { get; } = new();
 
+    /// <summary>Per slot: what blocks it (<c>capacity</c>, <c>kernel-zone</c>…), sent as the DIMM's <c>blocker</c>.</summary>
+    public ConcurrentDictionary<int, string> Blockers { get; } = new();
+
+    /// <summary>The guest's MemAvailable and reserve (the model's <c>capacity</c>); null: an agent without the capacity check.</summary>
+    public (long Available, long Reserve)? Capacity { get; set; } = (3L << 30, 128L << 20);
+
+    /// <summary>The model's plug budget in bytes (null: no limit seen).</summary>
+    public long? PlugBudget { get; set; }
+
+    /// <summary>Whether hello lists <c>force-prepare</c> (a newer agent).</summary>
+    public bool TakesForce { get; set; } = true;
+
+    /// <summary>The <c>force</c> argument of each prepare-unplug, in order.</summary>
+    public ConcurrentQueue<bool> PrepareForces { get; } = new();
+
     /// <summary>Slots currently offlined by prepare-unplug.</summary>
     public ConcurrentDictionary<int, bool> Prepared { get; } = new();
 
     /// <summary>null: prepare succeeds; otherwise the errno it fails with.</summary>
     public string? PrepareFailsWith { get; set; }
+
+    /// <summary>Never answer prepare-unplug (an agent that died in the middle of it).</summary>
+    public bool SilentDuringPrepare { get; set; }
 
     /// <summary>Say AGENT_STOPPING instead of answering prepare-unplug.</summary>
     public bool StopsDuringPrepare { get; set; }
@@ -70,8 +88,14 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
             case "prepare-unplug" when RestartsDuringPrepare:
                 await EventAsync("AGENT_READY", JsonSerializer.SerializeToNode(new AgentReadyData { Agent = Hello(), Model = Model(), UptimeSeconds = 0 }, ProtocolJsonContext.Default.AgentReadyData)!);
                 break;
+            case "prepare-unplug" when SilentDuringPrepare:
+                break;
             case "prepare-unplug" when StopsDuringPrepare:
                 await EventAsync("AGENT_STOPPING", new JsonObject { ["reason"] = "stopping" });
+                break;
+            case "prepare-unplug" when RefusesForCapacity(slot, request):
+                PrepareForces.Enqueue(false);
+                await SendAsync(new JsonObject { ["error"] = new JsonObject { ["class"] = "InsufficientMemory", ["desc"] = $"slot{slot} holds ~200 MiB; free about 100 MiB in the guest first; a forced prepare skips this check" }, ["id"] = id }.ToJsonString());
                 break;
             case "prepare-unplug" when PrepareFailsWith is { } errno:
                 await SendAsync(new JsonObject { ["error"] = new JsonObject { ["class"] = "OperationFailed", ["desc"] = "memory33: Device or resource busy", ["errno"] = errno }, ["id"] = id }.ToJsonString());
@@ -79,6 +103,7 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
             case "prepare-unplug" or "cancel-unplug":
                 if (command == "prepare-unplug")
                 {
+                    PrepareForces.Enqueue(request["arguments"]?["force"]?.GetValue<bool>() == true);
                     Prepared[slot] = true;
                 }
                 else
@@ -98,9 +123,12 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
         }
     }
 
-    private static HelloReturn Hello() => new()
+    private bool RefusesForCapacity(int slot, JsonObject request) =>
+        Blockers.TryGetValue(slot, out var blocker) && blocker == "capacity" && request["arguments"]?["force"]?.GetValue<bool>() != true;
+
+    private HelloReturn Hello() => new()
     {
-        Protocol = 1, Agent = "guest-agent", Version = "0.1.0", Capabilities = ["events"], BlockSize = BlockSize, Policy = "movable",
+        Protocol = 1, Agent = "guest-agent", Version = "0.1.0", Capabilities = TakesForce ? ["events", "capacity", "force-prepare"] : ["events"], BlockSize = BlockSize, Policy = "movable",
     };
 
     private ModelReport Model()
@@ -116,6 +144,8 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
                 Blocks = Enumerable.Range(0, (int)(size / BlockSize)).Select(i => "memory" + ((addr / BlockSize) + i).ToString(CultureInfo.InvariantCulture)).ToList(),
                 State = prepared ? "offline" : "online", Zones = prepared ? [] : [readiness == "ready" ? "Movable" : "Normal"],
                 Removable = true, Readiness = readiness, Reason = reason,
+                Blocker = Blockers.TryGetValue(slot, out var blocker) ? blocker : null,
+                OnlineBytes = Capacity is null ? null : prepared ? 0 : size,
             });
         }
 
@@ -124,6 +154,8 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
             SysfsRoot = "/sys", BlockSize = BlockSize, Policy = "movable",
             Blocks = new BlockSummary { Total = 8, Online = 8, Offline = 0, MovableBytes = 0, KernelBytes = 1L << 30, OfflineBytes = 0 },
             Dimms = dimms,
+            Capacity = Capacity is { } c ? new CapacityReport { Available = c.Available, Reserve = c.Reserve, Headroom = Math.Max(0, c.Available - c.Reserve) } : null,
+            PlugBudget = Capacity is null ? null : new PlugBudgetReport { Bytes = PlugBudget, Reason = "Movable memory may grow to 301% of the 1 GiB of kernel-zone memory on the guest" },
         };
     }
 

@@ -26,6 +26,12 @@ public sealed class SimulatedQemu : LineServer
 
     public long BootMemory { get; }
 
+    /// <summary>This VM's UUID (<c>-uuid</c>); <see cref="Qmp.VmIdentity.NullUuid"/> for a QEMU started without one.</summary>
+    public string Uuid { get; set; } = Guid.NewGuid().ToString();
+
+    /// <summary>The agent's virtio-serial port: its QOM id, and the name the guest sees.</summary>
+    public (string Id, string Name)? AgentPort { get; set; } = ("agent0", "org.guestagent.memory.0");
+
     public int Slots { get; }
 
     public long MaxMemory { get; }
@@ -46,7 +52,7 @@ public sealed class SimulatedQemu : LineServer
         {
             lock (_state)
             {
-                return _dimms.Select(d => d["id"]!.GetValue<string>()).ToList();
+                return _dimms.Select(d => d["id"]?.GetValue<string>() ?? "(no id)").ToList();
             }
         }
     }
@@ -68,7 +74,7 @@ public sealed class SimulatedQemu : LineServer
         {
             lock (_state)
             {
-                return _dimms.Select(d => (d["id"]!.GetValue<string>(), d["slot"]!.GetValue<int>(), d["addr"]!.GetValue<long>(), d["size"]!.GetValue<long>())).ToList();
+                return _dimms.Select(d => (d["id"]?.GetValue<string>() ?? "(no id)", d["slot"]!.GetValue<int>(), d["addr"]!.GetValue<long>(), d["size"]!.GetValue<long>())).ToList();
             }
         }
     }
@@ -84,15 +90,19 @@ public sealed class SimulatedQemu : LineServer
         }
     }
 
-    /// <summary>Plugs a DIMM directly, as someone else (libvirt, a person) would.</summary>
-    public void AddDimm(string id, string backend, long size)
+    /// <summary>Plugs a DIMM directly, as someone else (libvirt, a person) would; a null id is a DIMM without one (<c>-device pc-dimm,memdev=m1</c>).</summary>
+    public void AddDimm(string? id, string backend, long size, bool hotplugged = true)
     {
         lock (_state)
         {
             _backends[backend] = size;
-            Place(id, backend, size, 0);
+            Place(id, backend, size, 0, hotplugged);
         }
     }
+
+    /// <summary>The guest closed (or opened) the agent's port, as QEMU reports it.</summary>
+    public Task SendPortChangeAsync(bool open) =>
+        SendEventAsync("VSERPORT_CHANGE", new JsonObject { ["id"] = AgentPort!.Value.Id, ["open"] = open });
 
     protected override Task OnConnectedAsync() => SendAsync(Greeting);
 
@@ -145,7 +155,39 @@ public sealed class SimulatedQemu : LineServer
                 case "qmp_capabilities":
                     return (null, null, after);
                 case "query-memory-devices":
-                    return (new JsonArray(_dimms.Select(d => (JsonNode)new JsonObject { ["type"] = "dimm", ["data"] = d.DeepClone() }).ToArray()), null, after);
+                    return (new JsonArray(_dimms.Select(d => (JsonNode)new JsonObject { ["type"] = "dimm", ["data"] = Listed(d) }).ToArray()), null, after);
+                case "query-uuid":
+                    return (new JsonObject { ["UUID"] = Uuid }, null, after);
+                case "query-name":
+                    return (new JsonObject(), null, after);
+                case "qom-list":
+                {
+                    var path = arguments["path"]!.GetValue<string>();
+                    var children = path switch
+                    {
+                        "/machine/peripheral" => _dimms.Where(d => !IsAnonymous(d)).Select(d => (d["id"]!.GetValue<string>(), "child<pc-dimm>"))
+                            .Concat(AgentPort is { } port ? [(port.Id, "child<virtserialport>")] : []),
+                        "/machine/peripheral-anon" => _dimms.Where(IsAnonymous).Select(d => (d["qom"]!.GetValue<string>()[(d["qom"]!.GetValue<string>().LastIndexOf('/') + 1)..], "child<pc-dimm>")),
+                        _ => [],
+                    };
+                    return (new JsonArray(children.Select(c => (JsonNode)new JsonObject { ["name"] = c.Item1, ["type"] = c.Item2 }).ToArray()), null, after);
+                }
+
+                case "qom-get":
+                {
+                    var path = arguments["path"]!.GetValue<string>();
+                    var property = arguments["property"]!.GetValue<string>();
+                    if (AgentPort is { } port && path == "/machine/peripheral/" + port.Id && property == "name")
+                    {
+                        return (JsonValue.Create(port.Name), null, after);
+                    }
+
+                    var dimm = _dimms.FirstOrDefault(d => d["qom"]!.GetValue<string>() == path);
+                    return dimm is not null && property == "slot"
+                        ? (JsonValue.Create(dimm["slot"]!.GetValue<int>()), null, after)
+                        : (null, ("GenericError", $"Property '{property}' not found"), after);
+                }
+
                 case "query-memory-size-summary":
                     return (new JsonObject { ["base-memory"] = BootMemory, ["plugged-memory"] = _dimms.Sum(d => d["size"]!.GetValue<long>()) }, null, after);
                 case "query-acpi-ospm-status":
@@ -169,7 +211,7 @@ public sealed class SimulatedQemu : LineServer
                 {
                     var id = arguments["id"]!.GetValue<string>();
                     var backend = arguments["memdev"]!.GetValue<string>();
-                    if (_dimms.Any(d => d["id"]!.GetValue<string>() == id))
+                    if (_dimms.Any(d => d["id"]?.GetValue<string>() == id))
                     {
                         return (null, ("GenericError", $"Duplicate device ID '{id}'"), after);
                     }
@@ -197,7 +239,7 @@ public sealed class SimulatedQemu : LineServer
                         return (null, ("GenericError", $"'node' property value {node} exceeds the number of numa nodes 1"), after);
                     }
 
-                    var slot = Place(id, backend, size, node);
+                    var slot = Place(id, backend, size, node, true);
                     after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 1, 0)));
                     return (null, null, after);
                 }
@@ -205,23 +247,31 @@ public sealed class SimulatedQemu : LineServer
                 case "device_del":
                 {
                     var id = arguments["id"]!.GetValue<string>();
-                    var dimm = _dimms.FirstOrDefault(d => d["id"]!.GetValue<string>() == id);
+                    var dimm = _dimms.FirstOrDefault(d => d["id"]?.GetValue<string>() == id || d["qom"]!.GetValue<string>() == id);
                     if (dimm is null)
                     {
                         return (null, ("DeviceNotFound", $"Device '{id}' not found"), after);
                     }
 
                     var slot = dimm["slot"]!.GetValue<int>();
-                    after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 3, 0x84)));
+                    var deviceId = IsAnonymous(dimm) ? null : dimm["id"]!.GetValue<string>();
+                    after.Add(("ACPI_DEVICE_OST", Ost(deviceId, slot, 3, 0x84)));
                     if (EjectBehaviour == "eject")
                     {
                         _dimms.Remove(dimm);
-                        after.Add(("DEVICE_DELETED", new JsonObject { ["device"] = id, ["path"] = "/machine/peripheral/" + id }));
+                        var deleted = new JsonObject();
+                        if (deviceId is not null)
+                        {
+                            deleted["device"] = deviceId;
+                        }
+
+                        deleted["path"] = dimm["qom"]!.GetValue<string>();
+                        after.Add(("DEVICE_DELETED", deleted));
                         after.Add(("ACPI_DEVICE_OST", Ost(null, slot, 3, 0)));
                     }
                     else if (EjectBehaviour == "refuse")
                     {
-                        after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 3, 0x82)));
+                        after.Add(("ACPI_DEVICE_OST", Ost(deviceId, slot, 3, 0x82)));
                     }
 
                     return (null, null, after);
@@ -250,7 +300,24 @@ public sealed class SimulatedQemu : LineServer
         }
     }
 
-    private int Place(string id, string backend, long size, int node)
+    private static bool IsAnonymous(JsonObject dimm) => dimm["id"] is null;
+
+    /// <summary>What query-memory-devices shows: QEMU's fields ("id": null for a DIMM without one), not the simulation's own.</summary>
+    private static JsonObject Listed(JsonObject dimm)
+    {
+        var listed = (JsonObject)dimm.DeepClone();
+        listed.Remove("qom");
+        if (IsAnonymous(dimm))
+        {
+            listed["id"] = null;
+        }
+
+        return listed;
+    }
+
+    private int _anonymous;
+
+    private int Place(string? id, string backend, long size, int node, bool hotplugged)
     {
         var slot = Enumerable.Range(0, Slots).First(s => _dimms.All(d => d["slot"]!.GetValue<int>() != s));
         var addr = 4L << 30;
@@ -265,11 +332,18 @@ public sealed class SimulatedQemu : LineServer
             addr = Math.Max(addr, start + d["size"]!.GetValue<long>());
         }
 
-        _dimms.Add(new JsonObject
+        var dimm = new JsonObject
         {
-            ["id"] = id, ["memdev"] = "/objects/" + backend, ["addr"] = addr, ["size"] = size, ["slot"] = slot, ["node"] = node,
-            ["hotplugged"] = true, ["hotpluggable"] = true,
-        });
+            ["memdev"] = "/objects/" + backend, ["addr"] = addr, ["size"] = size, ["slot"] = slot, ["node"] = node,
+            ["hotplugged"] = hotplugged, ["hotpluggable"] = true,
+            ["qom"] = id is null ? $"/machine/peripheral-anon/device[{_anonymous++}]" : "/machine/peripheral/" + id,
+        };
+        if (id is not null)
+        {
+            dimm["id"] = id;
+        }
+
+        _dimms.Add(dimm);
         return slot;
     }
 

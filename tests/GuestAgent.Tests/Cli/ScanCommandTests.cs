@@ -125,6 +125,19 @@ public sealed class ScanCommandTests : IDisposable
         Assert.Contains("Movable memory may grow to 301%", report.PlugBudget!.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("scan", "--sysfs-root")]
+    [InlineData("prepare-unplug", "zero")]
+    public async Task BadCommandLinesExitTwoInPlainWords(params string[] args)
+    {
+        var (code, _, stderr) = await AgentProcess.RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("guest-agent: ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"System\.|Nullable|`1|Exception", stderr);
+    }
+
     [Fact]
     public async Task ABadReserveIsAUsageError()
     {

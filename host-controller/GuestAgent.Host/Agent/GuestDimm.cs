@@ -1,0 +1,31 @@
+using GuestAgent.Protocol.Model;
+
+namespace GuestAgent.Host.Agent;
+
+/// <summary>What the guest reports of one DIMM, parsed for decisions: readiness and what blocks it.</summary>
+public sealed record GuestDimm(DimmReport Report)
+{
+    public GuestReadiness Readiness => Report.Readiness switch
+    {
+        "ready" => GuestReadiness.Ready,
+        "not-ready" => GuestReadiness.NotReady,
+        "busy" => GuestReadiness.Busy,
+        "boot-memory" => GuestReadiness.BootMemory,
+        _ => GuestReadiness.Unknown,
+    };
+
+    /// <summary>Not ready only because what it holds does not fit into the rest of the guest (a newer agent's capacity check).</summary>
+    public bool BlockedByCapacity => Readiness == GuestReadiness.NotReady && Report.Blocker is "capacity";
+
+    /// <summary>What an unplug takes from the guest: its online bytes, or all of it from an agent that does not say.</summary>
+    public long UnplugCost => Report.OnlineBytes ?? Report.Size;
+
+    public string Reason => Report.Reason;
+
+    /// <summary>The guest's DIMM for a hypervisor DIMM: the ACPI slot, checked against the address; else a block range at its address.</summary>
+    public static GuestDimm? Find(ModelReport model, Hypervisor.HypervisorDimm dimm) =>
+        (model.Dimms.FirstOrDefault(d => d.Kind == "acpi" && d.Slot == dimm.Slot && (d.Start == dimm.Addr || d.Blocks.Count == 0))
+         ?? model.Dimms.FirstOrDefault(d => d.Kind == "range" && d.Start == dimm.Addr && d.Size == dimm.Size)) is { } report
+            ? new GuestDimm(report)
+            : null;
+}

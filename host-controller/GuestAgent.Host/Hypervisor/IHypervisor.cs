@@ -1,0 +1,41 @@
+using GuestAgent.Host.Qmp;
+
+namespace GuestAgent.Host.Hypervisor;
+
+/// <summary>
+/// The seam between the controller's workflows and whatever runs the VM: bare QEMU over QMP, or libvirt. Requests are
+/// asynchronous in the hypervisor's own way (QEMU's <c>device_del</c> only asks the guest, libvirt's detach returns
+/// after a few seconds whatever happens): completion is the event, which each backend waits for itself.
+/// </summary>
+public interface IHypervisor : IAsyncDisposable
+{
+    /// <summary>For people: <c>QEMU 7.2.0 (QMP /run/vm/qmp.sock)</c>.</summary>
+    string Description { get; }
+
+    /// <summary>Which VM this is; the lock and the default state file are named after it.</summary>
+    VmIdentity Identity { get; }
+
+    Task<HypervisorMemory> ReadMemoryAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Plugs one DIMM; <paramref name="beforeStep"/> runs before each step (to journal it). A refusal undoes what was
+    /// done and throws <see cref="HypervisorRefusedException"/>. Returns the DIMM as the hypervisor lists it.
+    /// </summary>
+    Task<HypervisorDimm> PlugAsync(PlugRequest request, Func<PlugStep, Task> beforeStep, CancellationToken cancellationToken);
+
+    /// <summary>Asks for the DIMM's removal and waits for the outcome; on removal, its leftovers (QEMU's backend) go too.</summary>
+    Task<UnplugResult> UnplugAsync(HypervisorDimm dimm, TimeSpan limit, CancellationToken cancellationToken);
+
+    /// <summary>For a removal cut short: waits up to <paramref name="limit"/> for the DIMM to be gone; true when it is.</summary>
+    Task<bool> WaitForRemovalAsync(HypervisorDimm dimm, TimeSpan limit, CancellationToken cancellationToken);
+
+    /// <summary>Removes what a DIMM that is gone may have left (QEMU's backend object); true when nothing is left.</summary>
+    Task<bool> RemoveLeftoversAsync(string? backend, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes when the guest closes the virtio-serial port named <paramref name="portName"/> (the agent died or
+    /// stopped), as the hypervisor sees it; never completes where the hypervisor cannot tell. Disposing the returned
+    /// watch stops it.
+    /// </summary>
+    Task<IAgentPortWatch> WatchAgentPortAsync(string portName, CancellationToken cancellationToken);
+}

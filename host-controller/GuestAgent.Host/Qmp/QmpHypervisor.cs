@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using GuestAgent.Host.Hypervisor;
+
+namespace GuestAgent.Host.Qmp;
+
+/// <summary>
+/// Bare QEMU over its QMP socket: DIMMs are a <c>memory-backend-ram</c> object plus a <c>pc-dimm</c> device;
+/// removal is <c>device_del</c> (the id, or the QOM path of a DIMM without one), completed by <c>DEVICE_DELETED</c> or
+/// refused by the guest's ACPI <c>_OST</c>, then <c>object-del</c> of the backend; the agent's port is watched through
+/// <c>VSERPORT_CHANGE</c>. QEMU 7.2 does not tell maxmem over QMP: the caller supplies it (<c>--max-memory</c>).
+/// </summary>
+public sealed class QmpHypervisor : IHypervisor
+{
+    private readonly QmpClient _qmp;
+    private int? _slots;
+    private bool _slotsRead;
+
+    private QmpHypervisor(QmpClient qmp, VmIdentity identity)
+    {
+        _qmp = qmp;
+        Identity = identity;
+    }
+
+    public string Description => $"QEMU {_qmp.Version} (QMP {_qmp.Path})";
+
+    public VmIdentity Identity { get; }
+
+    public QmpClient Client => _qmp;
+
+    public static async Task<QmpHypervisor> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var qmp = await QmpClient.ConnectAsync(path, timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new QmpHypervisor(qmp, await qmp.QueryIdentityAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            await qmp.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<HypervisorMemory> ReadMemoryAsync(CancellationToken cancellationToken)
+    {
+        var devices = await _qmp.QueryMemoryDevicesAsync(cancellationToken).ConfigureAwait(false);
+        var summary = await _qmp.QueryMemorySizeSummaryAsync(cancellationToken).ConfigureAwait(false);
+        if (!_slotsRead)
+        {
+            _slots = await _qmp.QueryDimmSlotCountAsync(cancellationToken).ConfigureAwait(false);
+            _slotsRead = true;
+        }
+
+        var dimms = new List<HypervisorDimm>();
+        foreach (var device in devices.Where(d => d.UsesSlot))
+        {
+            dimms.Add(new HypervisorDimm
+            {
+                Id = device.Id,
+                Path = device.Id is null && device.Slot is { } slot ? await _qmp.FindAnonymousDimmPathAsync(slot, cancellationToken).ConfigureAwait(false) : null,
+                Backend = device.BackendId,
+                Slot = device.Slot,
+                Addr = device.Addr,
+                Size = device.Size,
+                Node = device.Node,
+                Hotplugged = device.Hotplugged,
+            });
+        }
+
+        return new HypervisorMemory { BootMemory = summary.BaseMemory, Dimms = dimms, Slots = _slots };
+    }
+
+    public async Task<HypervisorDimm> PlugAsync(PlugRequest request, Func<PlugStep, Task> beforeStep, CancellationToken cancellationToken)
+    {
+        await beforeStep(PlugStep.Backend).ConfigureAwait(false);
+        try
+        {
+            await _qmp.ExecuteAsync("object-add", new JsonObject { ["qom-type"] = "memory-backend-ram", ["id"] = request.Backend, ["size"] = request.Size }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpCommandException e)
+        {
+            throw new HypervisorRefusedException($"QEMU refused the memory backend: {e.Description}; nothing was changed", e);
+        }
+
+        await beforeStep(PlugStep.Device).ConfigureAwait(false);
+        try
+        {
+            var arguments = new JsonObject { ["driver"] = "pc-dimm", ["id"] = request.Id, ["memdev"] = request.Backend };
+            if (request.Node is { } node)
+            {
+                arguments["node"] = node;
+            }
+
+            await _qmp.ExecuteAsync("device_add", arguments, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpCommandException e)
+        {
+            var removed = await RemoveLeftoversAsync(request.Backend, cancellationToken).ConfigureAwait(false);
+            throw new HypervisorRefusedException(
+                $"QEMU refused the DIMM: {e.Description}; " + (removed ? "its backend was removed again, nothing was changed" : $"its backend {request.Backend} could not be removed yet (the next command retries)"), e);
+        }
+
+        var memory = await ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
+        return memory.Find(request.Id) ?? throw new HypervisorRefusedException($"QEMU accepted {request.Id} but does not list it");
+    }
+
+    public async Task<UnplugResult> UnplugAsync(HypervisorDimm dimm, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var target = dimm.Id ?? dimm.Path ?? throw new HypervisorRefusedException($"{dimm.Name} has neither an id nor a QOM path QEMU could remove it by");
+        using var events = _qmp.Subscribe();
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await _qmp.ExecuteAsync("device_del", new JsonObject { ["id"] = target }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpCommandException e)
+        {
+            throw new HypervisorRefusedException($"QEMU refused device_del of {dimm.Name}: {e.Description}", e);
+        }
+
+        var slot = dimm.Slot?.ToString(CultureInfo.InvariantCulture);
+        var outcome = await events.WaitAsync(e => IsDeleted(e, dimm) || (e.Name == "ACPI_DEVICE_OST" && IsRefusal(e.Data["info"] as JsonObject, dimm.Id, slot)), limit, cancellationToken)
+            .ConfigureAwait(false);
+        var elapsed = watch.Elapsed;
+        if (outcome is null)
+        {
+            return new UnplugResult(UnplugOutcome.TimedOut, $"QEMU did not report {dimm.Name} deleted within {limit.TotalSeconds:0} s", elapsed);
+        }
+
+        if (outcome.Name != "DEVICE_DELETED")
+        {
+            var status = outcome.Data["info"]?["status"]?.GetValue<int>() ?? -1;
+            return new UnplugResult(UnplugOutcome.Refused, $"ACPI _OST status 0x{status:x} ({AcpiOstStatus.Describe(status)})", elapsed);
+        }
+
+        return new UnplugResult(UnplugOutcome.Removed, "DEVICE_DELETED", elapsed, await RemoveLeftoversAsync(dimm.Backend, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<bool> WaitForRemovalAsync(HypervisorDimm dimm, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        using var events = _qmp.Subscribe();
+        var memory = await ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
+        return memory.Dimms.All(d => d.Name != dimm.Name)
+               || await events.WaitAsync(e => IsDeleted(e, dimm), limit, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>Removes a backend object; true when it is gone (or was already). QEMU may hold it a moment after DEVICE_DELETED.</summary>
+    public async Task<bool> RemoveLeftoversAsync(string? backend, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(backend))
+        {
+            return true;
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _qmp.ExecuteAsync("object-del", new JsonObject { ["id"] = backend }, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (QmpCommandException e) when (e.Description.Contains("not found", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+            catch (QmpCommandException) when (attempt < 10)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpCommandException)
+            {
+                return false;
+            }
+        }
+    }
+
+    public async Task<IAgentPortWatch> WatchAgentPortAsync(string portName, CancellationToken cancellationToken)
+    {
+        var events = _qmp.Subscribe();
+        var id = await _qmp.FindSerialPortIdAsync(portName, cancellationToken).ConfigureAwait(false);
+        return new PortWatch(events, id);
+    }
+
+    private static bool IsDeleted(QmpEvent e, HypervisorDimm dimm) =>
+        e.Name == "DEVICE_DELETED"
+        && ((dimm.Id is not null && e.Data["device"]?.GetValue<string>() == dimm.Id) || (dimm.Path is not null && e.Data["path"]?.GetValue<string>() == dimm.Path));
+
+    private static bool IsRefusal(JsonObject? info, string? id, string? slot)
+    {
+        if (info is null || info["source"]?.GetValue<int>() != AcpiOstStatus.EjectRequest)
+        {
+            return false;
+        }
+
+        var ours = (id is not null && info["device"]?.GetValue<string>() == id) || (slot is not null && info["slot"]?.GetValue<string>() == slot && info["slot-type"]?.GetValue<string>() == "DIMM");
+        var status = info["status"]?.GetValue<int>();
+        return ours && status is not null && status != AcpiOstStatus.Success && status != AcpiOstStatus.InProgress;
+    }
+
+    public ValueTask DisposeAsync() => _qmp.DisposeAsync();
+
+    /// <summary><c>VSERPORT_CHANGE {id, open: false}</c> for the agent's port; never completes when the port has no id.</summary>
+    private sealed class PortWatch : IAgentPortWatch
+    {
+        private readonly QmpEventSubscription _events;
+        private readonly CancellationTokenSource _stop = new();
+
+        public PortWatch(QmpEventSubscription events, string? portId)
+        {
+            _events = events;
+            Closed = portId is null ? new TaskCompletionSource<string>().Task : WaitAsync(portId);
+        }
+
+        public Task<string> Closed { get; }
+
+        private async Task<string> WaitAsync(string portId)
+        {
+            var e = await _events.WaitAsync(e => e.Name == "VSERPORT_CHANGE" && e.Data["id"]?.GetValue<string>() == portId && e.Data["open"]?.GetValue<bool>() == false, Timeout.InfiniteTimeSpan, _stop.Token).ConfigureAwait(false);
+            // The subscription ends with the QMP connection: that says nothing about the agent.
+            return e is null ? await new TaskCompletionSource<string>().Task.ConfigureAwait(false) : $"the guest closed the agent's port {portId} (VSERPORT_CHANGE): the agent stopped or died";
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _events.Dispose();
+            _stop.Dispose();
+        }
+    }
+}

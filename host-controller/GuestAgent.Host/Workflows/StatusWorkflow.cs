@@ -1,0 +1,63 @@
+using GuestAgent.Host.Agent;
+using GuestAgent.Host.Operations;
+using GuestAgent.Host.State;
+using GuestAgent.Protocol.Model;
+
+namespace GuestAgent.Host.Workflows;
+
+/// <summary><c>status</c>: every DIMM the hypervisor lists (with or without an id) joined with the guest's view, and the totals.</summary>
+public static class StatusWorkflow
+{
+    public static async Task<StatusReport> RunAsync(HostSession session, CancellationToken cancellationToken)
+    {
+        var (memory, limits) = await session.ReadAsync(cancellationToken).ConfigureAwait(false);
+        ModelReport? model = null;
+        if (session.Agent is not null)
+        {
+            model = await session.Agent.RefreshModelAsync(session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        var rows = new List<DimmStatus>();
+        var matched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var dimm in memory.Dimms.OrderBy(d => d.Addr))
+        {
+            var guest = model is null ? null : GuestDimm.Find(model, dimm);
+            if (guest is not null)
+            {
+                matched.Add(guest.Report.Id);
+            }
+
+            rows.Add(new DimmStatus
+            {
+                Id = dimm.Name, HasId = dimm.Id is not null, Backend = dimm.Backend, Slot = dimm.Slot, Addr = dimm.Addr, Size = dimm.Size, Node = dimm.Node,
+                Hotplugged = dimm.Hotplugged,
+                GuestZones = guest?.Report.Zones ?? [], GuestState = guest?.Report.State,
+                Readiness = model is null ? "unknown" : guest?.Report.Readiness ?? "not-ready",
+                Reason = model is null ? "no guest agent: " + session.AgentProblem : guest?.Reason ?? "the guest does not see this DIMM's memory",
+                Blocker = guest?.Report.Blocker,
+                OnlineBytes = guest?.Report.OnlineBytes,
+                Hint = dimm.Id is null ? $"the hypervisor lists it without an id: name it {dimm.Name} in commands (unplug {dimm.Name})" : null,
+                Operation = session.State.Find(dimm.Name) is { Operation: not DimmOperation.None } r ? GuestSteps.Describe(r.Operation) : null,
+            });
+        }
+
+        var current = memory.Layout.Current;
+        var budget = model?.PlugBudget;
+        return new StatusReport
+        {
+            Hypervisor = session.Hypervisor.Description, Vm = session.Hypervisor.Identity.Key, StateFile = session.StatePath,
+            BootMemory = memory.BootMemory, CurrentMemory = current, RequestedMemory = session.State.RequestedMemory ?? current,
+            LastChangeProblem = session.State.LastChangeProblem,
+            MaxMemory = limits.MaxMemory, RoomLeft = limits.MaxMemory is { } max ? Math.Max(0, max - current) : null,
+            Slots = limits.Slots, SlotsUsed = memory.Dimms.Count, FreeSlots = limits.Slots is { } s ? Math.Max(0, s - memory.Dimms.Count) : null,
+            AgentConnected = session.Agent is not null, AgentProblem = session.AgentProblem,
+            AgentVersion = session.Agent?.Hello.Version, GuestPolicy = model?.Policy, GuestBlockSize = model?.BlockSize,
+            GuestAvailable = model?.Capacity?.Available, GuestHeadroom = model?.Capacity?.Headroom,
+            PlugBudget = budget?.Bytes, PlugBudgetReason = budget?.Reason,
+            GuestWarnings = model?.Warnings.Select(w => $"{w.Subject}: {w.Message}").ToList() ?? [],
+            GuestRecoveries = model?.Recoveries.Select(r => $"{r.Dimm}: {r.Message}").ToList() ?? [],
+            GuestOnly = model?.Dimms.Where(d => d.Kind != "boot" && !matched.Contains(d.Id)).Select(d => d.Id).ToList() ?? [],
+            Dimms = rows,
+        };
+    }
+}
