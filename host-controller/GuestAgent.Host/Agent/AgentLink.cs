@@ -73,7 +73,7 @@ public sealed class AgentLink : IAsyncDisposable
             limit.CancelAfter(timeout);
             try
             {
-                link.Hello = await link._client.HelloAsync(["events"], limit.Token).ConfigureAwait(false);
+                link.Hello = await link.HelloOnceMoreIfSilentAsync(timeout / 2, limit.Token).ConfigureAwait(false);
                 var ready = await link._readyOnce.Task.WaitAsync(limit.Token).ConfigureAwait(false);
                 link._model = ready;
             }
@@ -100,6 +100,22 @@ public sealed class AgentLink : IAsyncDisposable
             await link.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// 0xFF + <c>hello</c>; if nothing answers within <paramref name="firstTry"/>, 0xFF + <c>hello</c> once more (a hello
+    /// that crossed a reconnect of the port, e.g. while the VM was paused, can be lost; the second one is answered).
+    /// </summary>
+    private async Task<HelloReturn> HelloOnceMoreIfSilentAsync(TimeSpan firstTry, CancellationToken cancellationToken)
+    {
+        var first = _client.HelloAsync(["events"], cancellationToken);
+        if (await Task.WhenAny(first, Task.Delay(firstTry, cancellationToken)).ConfigureAwait(false) == first)
+        {
+            return await first.ConfigureAwait(false);
+        }
+
+        _ = first.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        return await _client.HelloAsync(["events"], cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ModelReport> RefreshModelAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -108,6 +108,18 @@ public sealed class ReadyMeansSafeTests
     }
 
     [Fact]
+    public async Task AHelloLostAcrossAReconnectIsSentOnceMore()
+    {
+        await using var h = new ControllerHarness();
+        h.Agent.DropHellos = 1;
+
+        await using var controller = await h.OpenAsync();
+
+        Assert.NotNull(controller.Agent);
+        Assert.Equal(2, h.Agent.RequestNames.Count(n => n == "hello"));
+    }
+
+    [Fact]
     public async Task DimmsPresentAtStartAreShrunkLikeAnyOther()
     {
         await using var h = new ControllerHarness();

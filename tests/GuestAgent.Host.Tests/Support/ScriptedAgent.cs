@@ -40,6 +40,9 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
     /// <summary>null: prepare succeeds; otherwise the errno it fails with.</summary>
     public string? PrepareFailsWith { get; set; }
 
+    /// <summary>How many hellos to drop unanswered (as one lost across a reconnect of the port).</summary>
+    public int DropHellos { get; set; }
+
     /// <summary>Never answer prepare-unplug (an agent that died in the middle of it).</summary>
     public bool SilentDuringPrepare { get; set; }
 
@@ -78,6 +81,9 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
         var slot = request["arguments"]?["slot"]?.GetValue<int>() ?? -1;
         switch (command)
         {
+            case "hello" when DropHellos > 0:
+                DropHellos--;
+                break;
             case "hello":
                 await EventAsync("AGENT_READY", JsonSerializer.SerializeToNode(new AgentReadyData { Agent = Hello(), Model = Model(), UptimeSeconds = 5 }, ProtocolJsonContext.Default.AgentReadyData)!);
                 await ReplyAsync(id, JsonSerializer.SerializeToNode(Hello(), ProtocolJsonContext.Default.HelloReturn));
