@@ -17,7 +17,8 @@ public static class UnplugCapacity
 {
     public static CapacityVerdict Evaluate(MemorySnapshot snapshot, CapacitySample sample, IEnumerable<Dimm> dimms, long reserveBytes)
     {
-        var online = new Dictionary<int, long>();
+        // Per node, in a short list: a DIMM's blocks are nearly always on one node.
+        var online = new List<(int Node, long Bytes)>(1);
         long onlineBytes = 0, notMovable = 0;
         foreach (var dimm in dimms)
         {
@@ -29,14 +30,21 @@ public static class UnplugCapacity
                 }
 
                 onlineBytes += snapshot.BlockSize;
-                if (block.Zone == ZoneNames.Movable)
+                if (!block.IsOnlineMovable)
                 {
-                    var node = block.Node ?? 0;
-                    online[node] = online.GetValueOrDefault(node) + snapshot.BlockSize;
+                    notMovable += snapshot.BlockSize;
+                    continue;
+                }
+
+                var node = block.Node ?? 0;
+                var at = online.FindIndex(n => n.Node == node);
+                if (at < 0)
+                {
+                    online.Add((node, snapshot.BlockSize));
                 }
                 else
                 {
-                    notMovable += snapshot.BlockSize;
+                    online[at] = (node, online[at].Bytes + snapshot.BlockSize);
                 }
             }
         }
@@ -52,7 +60,7 @@ public static class UnplugCapacity
                 $"whether the rest of the guest can take what it holds is unknown ({sample.Problem ?? "no MemAvailable"})");
         }
 
-        var holds = notMovable + online.Sum(n => Math.Min(n.Value, sample.Zones.Count == 0 ? n.Value : sample.MovableUsedBytes(n.Key)));
+        var holds = notMovable + online.Sum(n => Math.Min(n.Bytes, sample.Zones.Count == 0 ? n.Bytes : sample.MovableUsedBytes(n.Node)));
         var verdict = new CapacityVerdict(true, false, onlineBytes, holds, available, reserveBytes, "");
         var fits = verdict.AfterBytes >= reserveBytes;
         var reserve = ByteSize.Approximate(reserveBytes);
