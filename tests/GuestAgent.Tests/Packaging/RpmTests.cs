@@ -32,12 +32,22 @@ public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
                 "/usr/share/dbus-1/system.d/org.guestagent.Memory1.conf",
                 "/usr/share/doc/guest-agent-0.1.0", "/usr/share/doc/guest-agent-0.1.0/README.md",
                 "/usr/share/doc/guest-agent-0.1.0/model.md", "/usr/share/doc/guest-agent-0.1.0/protocol.md",
+                "/usr/share/licenses/guest-agent-0.1.0", "/usr/share/licenses/guest-agent-0.1.0/LICENSE",
             ],
             files.Order(StringComparer.Ordinal));
         Assert.Equal("/etc/guest-agent/guest-agent.json", config);
         Assert.Equal(
             File.ReadAllText(Path.Combine(PackagingTools.RepositoryRoot(), "systemd", "guest-agent.service")),
             File.ReadAllText(Path.Combine(rpm.Unpacked.Path, "usr/lib/systemd/system/guest-agent.service")));
+    }
+
+    [Fact]
+    public async Task ItIsLicensedApache20AndShipsTheLicence()
+    {
+        Assert.Equal("Apache-2.0", (await QueryAsync(rpm.First, "--queryformat", "%{LICENSE}")).Trim());
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(PackagingTools.RepositoryRoot(), "LICENSE")),
+            File.ReadAllText(Path.Combine(rpm.Unpacked.Path, "usr/share/licenses/guest-agent-0.1.0/LICENSE")));
     }
 
     [Fact]
