@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using GuestAgent.TestSupport;
 
 namespace GuestAgent.Tests;
 
@@ -10,14 +11,29 @@ public sealed class AgentProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    private AgentProcess(string? executable, IEnumerable<string> args, IDictionary<string, string>? environment)
+    private readonly TemporaryDirectory? _parentDirectory;
+
+    private AgentProcess(string? executable, IEnumerable<string> args, IDictionary<string, string>? environment, bool underSystemdParent = false)
     {
-        var start = new ProcessStartInfo(executable ?? "dotnet")
+        ProcessStartInfo start;
+        if (underSystemdParent)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+            // Microsoft.Extensions.Hosting.Systemd switches itself on only for a child of a process named "systemd":
+            // a shell of that name is the parent here, and waits for the agent (the "exit" keeps it from exec'ing).
+            _parentDirectory = new TemporaryDirectory();
+            var shell = Path.Combine(_parentDirectory.Path, "systemd");
+            File.Copy("/bin/dash", shell);
+            start = new ProcessStartInfo(shell) { ArgumentList = { "-c", "\"$@\"; exit $?", "systemd" } };
+            start.ArgumentList.Add(executable ?? "dotnet");
+        }
+        else
+        {
+            start = new ProcessStartInfo(executable ?? "dotnet");
+        }
+
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         if (executable is null)
         {
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "guest-agent.dll"));
@@ -41,7 +57,8 @@ public sealed class AgentProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    public int Id => _process.Id;
+    /// <summary>The agent's process id (under a systemd-named parent, the parent's child).</summary>
+    public int Id => _parentDirectory is null ? _process.Id : ChildOf(_process.Id);
 
     public string Stdout
     {
@@ -71,6 +88,13 @@ public sealed class AgentProcess : IDisposable
     public static AgentProcess StartExecutable(string executable, IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
         new(executable, args, environment);
 
+    /// <summary>
+    /// Runs the agent (the built one, or <paramref name="executable"/>) as systemd runs a service as far as the agent can
+    /// tell: a child of a process named <c>systemd</c>, with <c>NOTIFY_SOCKET</c> in <paramref name="environment"/>.
+    /// </summary>
+    public static AgentProcess StartUnderSystemd(IEnumerable<string> args, IDictionary<string, string> environment, string? executable = null) =>
+        new(executable, args, environment, underSystemdParent: true);
+
     /// <summary>Runs to completion (at most a minute) and returns the exit code.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
@@ -87,18 +111,36 @@ public sealed class AgentProcess : IDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>SIGTERM, as systemd stops a service.</summary>
-    public void Terminate() => Mono.Unix.Native.Syscall.kill(_process.Id, Mono.Unix.Native.Signum.SIGTERM);
+    /// <summary>SIGTERM to the agent, as systemd stops a service.</summary>
+    public void Terminate() => Mono.Unix.Native.Syscall.kill(Id, Mono.Unix.Native.Signum.SIGTERM);
+
+    private static int ChildOf(int parent)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var children = File.ReadAllText($"/proc/{parent}/task/{parent}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (children.Length > 0)
+            {
+                return int.Parse(children[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            Thread.Sleep(10);
+        }
+
+        throw new InvalidOperationException($"process {parent} started no agent");
+    }
 
     public void Dispose()
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
         }
 
         _process.Dispose();
+        _parentDirectory?.Dispose();
     }
 
     private static void Append(StringBuilder sink, string? line)

@@ -59,11 +59,23 @@ public static class RunCommand
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(Log.Logger, dispose: false);
+            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // SystemdLifetime's start/stop chatter
             builder.Services.AddMemoryAgent(options);
             builder.Services.AddAgentChannels(channels, options);
             builder.Services.AddAgentDBus(dbus);
+            builder.Services.AddServingGate();
             using var host = builder.Build();
-            await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await host.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped (SIGTERM) before the first scan was served: what had started stops as usual, giving the
+                // kernel's onlining settings back.
+                await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             return ExitCodes.Ok;
         }
         catch (ConfigurationException e)

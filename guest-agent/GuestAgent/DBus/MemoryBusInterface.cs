@@ -9,7 +9,6 @@ public static class MemoryBusInterface
     public const string ErrorPrefix = "org.guestagent.Memory1.Error.";
 
     public const string PropertiesInterface = "org.freedesktop.DBus.Properties";
-    public const string IntrospectableInterface = "org.freedesktop.DBus.Introspectable";
 
     /// <summary>One DIMM: id, slot (-1: none), kind, start, size, node (-1: unknown), zones, state, readiness, reason.</summary>
     public const string DimmSignature = "(sisttiassss)";
@@ -25,74 +24,68 @@ public static class MemoryBusInterface
         ["SetPolicy"] = "s",
     };
 
-    public const string IntrospectionXml = """
-        <!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
-         "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
-        <node>
-          <interface name="org.guestagent.Memory1">
-            <property name="BlockSize" type="t" access="read">
-              <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="const"/>
-            </property>
-            <property name="Policy" type="s" access="read"/>
-            <property name="HostConnected" type="b" access="read"/>
-            <property name="Dimms" type="a(sisttiassss)" access="read"/>
-            <method name="PrepareUnplug">
-              <arg name="slot" type="u" direction="in"/>
-              <arg name="ok" type="b" direction="out"/>
-              <arg name="message" type="s" direction="out"/>
-            </method>
-            <method name="CancelUnplug">
-              <arg name="slot" type="u" direction="in"/>
-              <arg name="ok" type="b" direction="out"/>
-              <arg name="message" type="s" direction="out"/>
-            </method>
-            <method name="Rescan"/>
-            <method name="SetPolicy">
-              <arg name="policy" type="s" direction="in"/>
-            </method>
-            <signal name="DimmChanged">
-              <arg name="id" type="s"/>
-              <arg name="state" type="s"/>
-              <arg name="zones" type="as"/>
-            </signal>
-            <signal name="ReadinessChanged">
-              <arg name="id" type="s"/>
-              <arg name="readiness" type="s"/>
-              <arg name="reason" type="s"/>
-            </signal>
-          </interface>
-          <interface name="org.freedesktop.DBus.Properties">
-            <method name="Get">
-              <arg name="interface_name" type="s" direction="in"/>
-              <arg name="property_name" type="s" direction="in"/>
-              <arg name="value" type="v" direction="out"/>
-            </method>
-            <method name="GetAll">
-              <arg name="interface_name" type="s" direction="in"/>
-              <arg name="props" type="a{sv}" direction="out"/>
-            </method>
-            <method name="Set">
-              <arg name="interface_name" type="s" direction="in"/>
-              <arg name="property_name" type="s" direction="in"/>
-              <arg name="value" type="v" direction="in"/>
-            </method>
-            <signal name="PropertiesChanged">
-              <arg name="interface_name" type="s"/>
-              <arg name="changed_properties" type="a{sv}"/>
-              <arg name="invalidated_properties" type="as"/>
-            </signal>
-          </interface>
-          <interface name="org.freedesktop.DBus.Introspectable">
-            <method name="Introspect">
-              <arg name="xml_data" type="s" direction="out"/>
-            </method>
-          </interface>
-          <interface name="org.freedesktop.DBus.Peer">
-            <method name="Ping"/>
-            <method name="GetMachineId">
-              <arg name="machine_uuid" type="s" direction="out"/>
-            </method>
-          </interface>
-        </node>
-        """;
+    /// <summary>
+    /// The introspection data of the interfaces this object serves itself (the library answers
+    /// <c>org.freedesktop.DBus.Introspectable</c> and <c>org.freedesktop.DBus.Peer</c> and adds them).
+    /// </summary>
+    public static IReadOnlyList<ReadOnlyMemory<byte>> InterfaceXml { get; } =
+    [
+        """
+        <interface name="org.guestagent.Memory1">
+          <property name="BlockSize" type="t" access="read">
+            <annotation name="org.freedesktop.DBus.Property.EmitsChangedSignal" value="const"/>
+          </property>
+          <property name="Policy" type="s" access="read"/>
+          <property name="HostConnected" type="b" access="read"/>
+          <property name="Dimms" type="a(sisttiassss)" access="read"/>
+          <method name="PrepareUnplug">
+            <arg name="slot" type="u" direction="in"/>
+            <arg name="ok" type="b" direction="out"/>
+            <arg name="message" type="s" direction="out"/>
+          </method>
+          <method name="CancelUnplug">
+            <arg name="slot" type="u" direction="in"/>
+            <arg name="ok" type="b" direction="out"/>
+            <arg name="message" type="s" direction="out"/>
+          </method>
+          <method name="Rescan"/>
+          <method name="SetPolicy">
+            <arg name="policy" type="s" direction="in"/>
+          </method>
+          <signal name="DimmChanged">
+            <arg name="id" type="s"/>
+            <arg name="state" type="s"/>
+            <arg name="zones" type="as"/>
+          </signal>
+          <signal name="ReadinessChanged">
+            <arg name="id" type="s"/>
+            <arg name="readiness" type="s"/>
+            <arg name="reason" type="s"/>
+          </signal>
+        </interface>
+        """u8.ToArray(),
+        """
+        <interface name="org.freedesktop.DBus.Properties">
+          <method name="Get">
+            <arg name="interface_name" type="s" direction="in"/>
+            <arg name="property_name" type="s" direction="in"/>
+            <arg name="value" type="v" direction="out"/>
+          </method>
+          <method name="GetAll">
+            <arg name="interface_name" type="s" direction="in"/>
+            <arg name="props" type="a{sv}" direction="out"/>
+          </method>
+          <method name="Set">
+            <arg name="interface_name" type="s" direction="in"/>
+            <arg name="property_name" type="s" direction="in"/>
+            <arg name="value" type="v" direction="in"/>
+          </method>
+          <signal name="PropertiesChanged">
+            <arg name="interface_name" type="s"/>
+            <arg name="changed_properties" type="a{sv}"/>
+            <arg name="invalidated_properties" type="as"/>
+          </signal>
+        </interface>
+        """u8.ToArray(),
+    ];
 }

@@ -1,72 +1,71 @@
-using System.Runtime.InteropServices;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using GuestAgent.Channels;
+using GuestAgent.Commands;
 using GuestAgent.Protocol.Messages;
+using GuestAgent.Protocol.Payloads;
 using Microsoft.Extensions.Logging;
+using Tmds.DBus.Protocol;
 
 namespace GuestAgent.DBus;
 
 /// <summary>
-/// The object at <c>/org/guestagent/Memory1</c>, on the bus thread: introspection, properties from the current
-/// <see cref="BusState"/>, and the methods, which go through the same <see cref="CommandDispatcher"/> as the protocol
-/// (one set of rules) after two checks of their own: the argument signature, and that the caller is root.
+/// The object at <c>/org/guestagent/Memory1</c>: introspection, properties from the current <see cref="BusState"/>,
+/// and the methods, which call the same typed <see cref="AgentCommandService"/> as the protocol (one set of rules)
+/// after two checks of their own: the argument signature, and that the caller is root (the bus says who it is).
 /// </summary>
-internal sealed class MemoryBusObject(Func<BusState> state, CommandDispatcher dispatcher, Action<Action> postToBusThread, ILogger logger, CancellationToken stopping)
+internal sealed class MemoryBusObject(Func<BusState> state, AgentCommandService commands, ILogger logger, CancellationToken stopping) : IPathMethodHandler
 {
     private const string InvalidArgs = "org.freedesktop.DBus.Error.InvalidArgs";
     private const string AccessDenied = "org.freedesktop.DBus.Error.AccessDenied";
 
-    /// <summary>Returns 1 when the call was answered, 0 to let sd-bus answer (unknown interface).</summary>
-    public int Handle(nint call)
+    public string Path => MemoryBusInterface.ObjectPath;
+
+    public bool HandlesChildPaths => false;
+
+    public ValueTask HandleMethodAsync(MethodContext context)
     {
-        var iface = BusMessage.Text(SdBusNative.sd_bus_message_get_interface(call));
-        var member = BusMessage.Text(SdBusNative.sd_bus_message_get_member(call)) ?? "";
-        try
+        if (context.IsDBusIntrospectRequest)
         {
-            switch (iface)
-            {
-                case MemoryBusInterface.IntrospectableInterface when member == "Introspect":
-                    Reply(call, m => BusMessage.String(m, MemoryBusInterface.IntrospectionXml));
-                    return 1;
-                case MemoryBusInterface.PropertiesInterface:
-                    HandleProperties(call, member);
-                    return 1;
-                case MemoryBusInterface.InterfaceName:
-                    HandleMethod(call, member);
-                    return 1;
-                default:
-                    return 0;
-            }
+            context.ReplyIntrospectXml([.. MemoryBusInterface.InterfaceXml], Array.Empty<string>());
+            return ValueTask.CompletedTask;
         }
-        catch (DBusException e)
+
+        var request = context.Request;
+        var member = request.MemberAsString ?? "";
+        switch (request.InterfaceAsString)
         {
-            logger.LogWarning("D-Bus {Interface}.{Member}: {Error}", iface, member, e.Message);
-            ReplyError(call, "org.freedesktop.DBus.Error.Failed", e.Message);
-            return 1;
+            case MemoryBusInterface.PropertiesInterface:
+                HandleProperties(context, member, request.SignatureAsString ?? "");
+                break;
+            case MemoryBusInterface.InterfaceName:
+                HandleMethod(context, member, request.SignatureAsString ?? "");
+                break;
+            default:
+                context.ReplyUnknownMethodError();
+                break;
         }
+
+        return ValueTask.CompletedTask;
     }
 
-    private void HandleProperties(nint call, string member)
+    private void HandleProperties(MethodContext context, string member, string signature)
     {
-        var signature = BusMessage.Signature(call);
         var expected = member switch { "Get" => "ss", "GetAll" => "s", "Set" => "ssv", _ => null };
         if (expected is null)
         {
-            ReplyError(call, "org.freedesktop.DBus.Error.UnknownMethod", $"no method {member} in {MemoryBusInterface.PropertiesInterface}");
+            context.ReplyError("org.freedesktop.DBus.Error.UnknownMethod", $"no method {member} in {MemoryBusInterface.PropertiesInterface}");
             return;
         }
 
         if (signature != expected)
         {
-            ReplyError(call, InvalidArgs, $"{member} takes ({expected}), not ({signature})");
+            context.ReplyError(InvalidArgs, $"{member} takes ({expected}), not ({signature})");
             return;
         }
 
-        var iface = BusMessage.ReadString(call);
+        var reader = context.Request.GetBodyReader();
+        var iface = reader.ReadString();
         if (iface != MemoryBusInterface.InterfaceName && !(member == "GetAll" && iface.Length == 0))
         {
-            ReplyError(call, "org.freedesktop.DBus.Error.UnknownInterface", $"no interface '{iface}' here");
+            context.ReplyError("org.freedesktop.DBus.Error.UnknownInterface", $"no interface '{iface}' here");
             return;
         }
 
@@ -74,226 +73,153 @@ internal sealed class MemoryBusObject(Func<BusState> state, CommandDispatcher di
         switch (member)
         {
             case "Get":
-                var name = BusMessage.ReadString(call);
+                var name = reader.ReadString();
                 if (!MemoryBusInterface.PropertyNames.Contains(name))
                 {
-                    ReplyError(call, "org.freedesktop.DBus.Error.UnknownProperty", $"no property '{name}'");
+                    context.ReplyError("org.freedesktop.DBus.Error.UnknownProperty", $"no property '{name}'");
                     return;
                 }
 
-                Reply(call, m => WriteVariant(m, name, current));
-                break;
-            case "GetAll":
-                Reply(call, m => WriteProperties(m, MemoryBusInterface.PropertyNames, current));
-                break;
-            default:
-                ReplyError(call, "org.freedesktop.DBus.Error.PropertyReadOnly", "every property is read-only; use the methods");
-                break;
-        }
-    }
-
-    private void HandleMethod(nint call, string member)
-    {
-        if (!MemoryBusInterface.MethodSignatures.TryGetValue(member, out var expected))
-        {
-            ReplyError(call, "org.freedesktop.DBus.Error.UnknownMethod", $"no method '{member}'; known: {string.Join(", ", MemoryBusInterface.MethodSignatures.Keys)}");
-            return;
-        }
-
-        var signature = BusMessage.Signature(call);
-        if (signature != expected)
-        {
-            ReplyError(call, InvalidArgs, $"{member} takes ({expected}), not ({signature})");
-            return;
-        }
-
-        if (CallerUid(call) is not 0)
-        {
-            ReplyError(call, AccessDenied, $"only root may call {member}");
-            return;
-        }
-
-        var arguments = new JsonObject();
-        var command = member switch
-        {
-            "PrepareUnplug" => CommandNames.PrepareUnplug,
-            "CancelUnplug" => CommandNames.CancelUnplug,
-            "Rescan" => CommandNames.Rescan,
-            _ => CommandNames.SetPolicy,
-        };
-        if (expected == "u")
-        {
-            arguments["slot"] = BusMessage.ReadUInt32(call);
-        }
-        else if (expected == "s")
-        {
-            arguments["policy"] = BusMessage.ReadString(call);
-        }
-
-        var request = new ProtocolRequest(command, JsonSerializer.SerializeToElement(arguments, DBusJsonContext.Default.JsonObject), null);
-        SdBusNative.sd_bus_message_ref(call);
-        _ = Task.Run(async () =>
-        {
-            byte[] reply;
-            try
-            {
-                (reply, _) = await dispatcher.DispatchAsync(request, stopping).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                reply = CommandDispatcher.Error(ErrorClasses.InternalError, e.Message, request);
-            }
-
-            postToBusThread(() =>
-            {
+                var variant = context.CreateReplyWriter("v");
                 try
                 {
-                    Complete(call, expected == "u", reply);
-                }
-                catch (DBusException e)
-                {
-                    logger.LogWarning("D-Bus reply to {Member}: {Error}", member, e.Message);
+                    BusProperties.WriteVariant(ref variant, name, current);
+                    context.Reply(variant.CreateMessage());
                 }
                 finally
                 {
-                    SdBusNative.sd_bus_message_unref(call);
+                    variant.Dispose();
                 }
-            });
-        });
+
+                break;
+            case "GetAll":
+                var all = context.CreateReplyWriter("a{sv}");
+                try
+                {
+                    BusProperties.WriteDictionary(ref all, MemoryBusInterface.PropertyNames, current);
+                    context.Reply(all.CreateMessage());
+                }
+                finally
+                {
+                    all.Dispose();
+                }
+
+                break;
+            default:
+                context.ReplyError("org.freedesktop.DBus.Error.PropertyReadOnly", "every property is read-only; use the methods");
+                break;
+        }
     }
 
-    private void Complete(nint call, bool operation, byte[] reply)
+    private void HandleMethod(MethodContext context, string member, string signature)
     {
-        var message = JsonNode.Parse(reply)!;
-        if (message["error"] is JsonObject error)
+        if (!MemoryBusInterface.MethodSignatures.TryGetValue(member, out var expected))
         {
-            ReplyError(call, MemoryBusInterface.ErrorPrefix + (error["class"]?.GetValue<string>() ?? "InternalError"), error["desc"]?.GetValue<string>() ?? "");
+            context.ReplyError("org.freedesktop.DBus.Error.UnknownMethod", $"no method '{member}'; known: {string.Join(", ", MemoryBusInterface.MethodSignatures.Keys)}");
             return;
         }
 
-        Reply(call, m =>
+        if (signature != expected)
         {
-            if (operation)
-            {
-                BusMessage.Boolean(m, message["return"]?["ok"]?.GetValue<bool>() ?? false);
-                BusMessage.String(m, message["return"]?["message"]?.GetValue<string>() ?? "");
-            }
-        });
-    }
-
-    /// <summary>The caller's effective uid from the bus; null when the bus will not say.</summary>
-    private static uint? CallerUid(nint call)
-    {
-        if (SdBusNative.sd_bus_query_sender_creds(call, SdBusNative.CredsUidAndEuid, out var creds) < 0)
-        {
-            return null;
+            context.ReplyError(InvalidArgs, $"{member} takes ({expected}), not ({signature})");
+            return;
         }
 
+        var reader = context.Request.GetBodyReader();
+        uint slot = 0;
+        string text = "";
+        if (expected == "u")
+        {
+            slot = reader.ReadUInt32();
+        }
+        else if (expected == "s")
+        {
+            text = reader.ReadString();
+        }
+
+        // The caller's uid needs a call to the bus, and an unplug takes long: the library reads no further message
+        // until this returns, so the rest runs on its own and replies when done.
+        var sender = context.Request.SenderAsString ?? "";
+        context.DisposesAsynchronously = true;
+        _ = Task.Run(() => RunAsync(context, member, sender, slot, text));
+    }
+
+    private async Task RunAsync(MethodContext context, string member, string sender, uint slot, string text)
+    {
         try
         {
-            if (SdBusNative.sd_bus_creds_get_euid(creds, out var euid) >= 0)
+            if (await BusCaller.UnixUserAsync(context.Connection, sender).ConfigureAwait(false) is not 0)
             {
-                return euid;
+                context.ReplyError(AccessDenied, $"only root may call {member}");
+                return;
             }
 
-            return SdBusNative.sd_bus_creds_get_uid(creds, out var uid) >= 0 ? uid : null;
+            switch (member)
+            {
+                case "PrepareUnplug":
+                    ReplyOperation(context, await commands.PrepareUnplugAsync(new DimmArguments { Slot = checked((int)slot) }, stopping).ConfigureAwait(false));
+                    break;
+                case "CancelUnplug":
+                    ReplyOperation(context, await commands.CancelUnplugAsync(new DimmArguments { Slot = checked((int)slot) }, stopping).ConfigureAwait(false));
+                    break;
+                case "Rescan":
+                    await commands.RescanAsync(stopping).ConfigureAwait(false);
+                    ReplyEmpty(context);
+                    break;
+                default:
+                    commands.SetPolicy(new SetPolicyArguments { Policy = text });
+                    ReplyEmpty(context);
+                    break;
+            }
+        }
+        catch (BadArgumentException e)
+        {
+            context.ReplyError(MemoryBusInterface.ErrorPrefix + ErrorClasses.BadArgument, e.Message);
+        }
+        catch (CommandRefusedException e)
+        {
+            context.ReplyError(MemoryBusInterface.ErrorPrefix + e.ErrorClass, e.Errno is null ? e.Message : $"{e.Message} ({e.Errno})");
+        }
+        catch (OverflowException)
+        {
+            context.ReplyError(MemoryBusInterface.ErrorPrefix + ErrorClasses.NotFound, $"no DIMM in slot {slot}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "D-Bus {Member} failed", member);
+            context.ReplyError(MemoryBusInterface.ErrorPrefix + ErrorClasses.InternalError, "the agent failed to carry out the call; see its log");
         }
         finally
         {
-            SdBusNative.sd_bus_creds_unref(creds);
+            context.Dispose();
         }
     }
 
-    /// <summary>An <c>a{sv}</c> of the named properties: <c>GetAll</c>'s reply and <c>PropertiesChanged</c>'s payload.</summary>
-    public static void WriteProperties(nint message, IEnumerable<string> names, BusState current)
+    private static void ReplyOperation(MethodContext context, OperationReturn result)
     {
-        BusMessage.Open(message, 'a', "{sv}");
-        foreach (var name in names)
-        {
-            BusMessage.Open(message, 'e', "sv");
-            BusMessage.String(message, name);
-            WriteVariant(message, name, current);
-            BusMessage.Close(message);
-        }
-
-        BusMessage.Close(message);
-    }
-
-    private static void WriteVariant(nint message, string name, BusState current)
-    {
-        switch (name)
-        {
-            case "BlockSize":
-                BusMessage.Open(message, 'v', "t");
-                BusMessage.UInt64(message, (ulong)Math.Max(0, current.Model.BlockSize));
-                break;
-            case "Policy":
-                BusMessage.Open(message, 'v', "s");
-                BusMessage.String(message, current.Model.Policy);
-                break;
-            case "HostConnected":
-                BusMessage.Open(message, 'v', "b");
-                BusMessage.Boolean(message, current.HostConnected);
-                break;
-            default:
-                BusMessage.Open(message, 'v', "a" + MemoryBusInterface.DimmSignature);
-                BusMessage.Open(message, 'a', MemoryBusInterface.DimmSignature);
-                foreach (var dimm in current.Model.Dimms)
-                {
-                    BusMessage.Open(message, 'r', MemoryBusInterface.DimmSignature[1..^1]);
-                    BusMessage.String(message, dimm.Id);
-                    BusMessage.Int32(message, dimm.Slot ?? -1);
-                    BusMessage.String(message, dimm.Kind);
-                    BusMessage.UInt64(message, (ulong)dimm.Start);
-                    BusMessage.UInt64(message, (ulong)dimm.Size);
-                    BusMessage.Int32(message, dimm.Node ?? -1);
-                    BusMessage.Strings(message, dimm.Zones);
-                    BusMessage.String(message, dimm.State);
-                    BusMessage.String(message, dimm.Readiness);
-                    BusMessage.String(message, dimm.Reason);
-                    BusMessage.Close(message);
-                }
-
-                BusMessage.Close(message);
-                break;
-        }
-
-        BusMessage.Close(message);
-    }
-
-    private static void Reply(nint call, Action<nint> write)
-    {
-        BusMessage.Check(SdBusNative.sd_bus_message_new_method_return(call, out var reply), "new method return");
+        var writer = context.CreateReplyWriter("bs");
         try
         {
-            write(reply);
-            BusMessage.Check(SdBusNative.sd_bus_send(0, reply, 0), "send reply");
+            writer.WriteBool(result.Ok);
+            writer.WriteString(result.Message);
+            context.Reply(writer.CreateMessage());
         }
         finally
         {
-            SdBusNative.sd_bus_message_unref(reply);
+            writer.Dispose();
         }
     }
 
-    private static unsafe void ReplyError(nint call, string name, string text)
+    private static void ReplyEmpty(MethodContext context)
     {
-        var error = new SdBusError { Name = Marshal.StringToCoTaskMemUTF8(name), Message = Marshal.StringToCoTaskMemUTF8(text) };
+        var writer = context.CreateReplyWriter(null!);
         try
         {
-            BusMessage.Check(SdBusNative.sd_bus_message_new_method_error(call, out var reply, &error), "new method error");
-            try
-            {
-                BusMessage.Check(SdBusNative.sd_bus_send(0, reply, 0), "send error");
-            }
-            finally
-            {
-                SdBusNative.sd_bus_message_unref(reply);
-            }
+            context.Reply(writer.CreateMessage());
         }
         finally
         {
-            Marshal.FreeCoTaskMem(error.Name);
-            Marshal.FreeCoTaskMem(error.Message);
+            writer.Dispose();
         }
     }
 }

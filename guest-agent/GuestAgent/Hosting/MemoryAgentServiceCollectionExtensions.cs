@@ -3,6 +3,8 @@ using GuestAgent.Memory.Agent;
 using GuestAgent.Memory.Uevents;
 using GuestAgent.Memory.Writing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GuestAgent.Hosting;
@@ -50,13 +52,14 @@ public static class MemoryAgentServiceCollectionExtensions
 
         services.AddSingleton<ChannelService>();
         services.AddHostedService(sp => sp.GetRequiredService<ChannelService>());
-        services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
-        services.AddHostedService<SystemdNotifyService>();
+        services.AddSystemd(); // READY=1/STOPPING=1 and the notifier, when systemd runs the agent
+        services.TryAddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
+        services.AddHostedService<SystemdStatusService>();
         services.AddHostedService<StartupHeapTrimService>();
         return services;
     }
 
-    /// <summary>The D-Bus interface <c>org.guestagent.Memory1</c> on the system bus (needs the channels' dispatcher).</summary>
+    /// <summary>The D-Bus interface <c>org.guestagent.Memory1</c> on the system bus (needs the channels' command service).</summary>
     public static IServiceCollection AddAgentDBus(this IServiceCollection services, DBus.DBusOptions options)
     {
         services.AddSingleton(options);
@@ -64,4 +67,7 @@ public static class MemoryAgentServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<DBus.DBusService>());
         return services;
     }
+
+    /// <summary>Last: the host has started (and systemd hears READY=1) only once the model exists and the channels are served.</summary>
+    public static IServiceCollection AddServingGate(this IServiceCollection services) => services.AddHostedService<ServingGate>();
 }

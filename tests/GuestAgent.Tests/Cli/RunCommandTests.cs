@@ -30,7 +30,7 @@ public sealed class RunCommandTests : IDisposable
     {
         _tree.AddBootMemory(8).AddDimm(0, 32, 2);
         using var notify = new NotifySocket();
-        using var agent = AgentProcess.Start(
+        using var agent = AgentProcess.StartUnderSystemd(
             ["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path],
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address, ["WATCHDOG_USEC"] = "400000" });
 
@@ -41,6 +41,23 @@ public sealed class RunCommandTests : IDisposable
         agent.Terminate();
         Assert.Equal(0, await agent.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("STOPPING=1", notify.Messages);
+    }
+
+    [Fact]
+    public async Task OutsideSystemdANotifySocketGetsNoReady()
+    {
+        // Microsoft.Extensions.Hosting.Systemd's rule: only a child of systemd is a systemd service.
+        _tree.AddBootMemory(8).AddDimm(0, 32, 2);
+        using var notify = new NotifySocket();
+        using var agent = AgentProcess.Start(
+            ["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path],
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address });
+
+        await Eventually.TrueAsync(() => agent.Stdout.Contains("Opened") || agent.Stdout.Contains("Serving the protocol"), "serving", TimeSpan.FromSeconds(60));
+        await Task.Delay(500, TestContext.Current.CancellationToken);
+        agent.Terminate();
+        Assert.Equal(0, await agent.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain("READY=1", notify.Messages);
     }
 
     [Fact]

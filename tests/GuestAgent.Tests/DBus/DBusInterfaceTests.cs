@@ -17,7 +17,7 @@ public sealed class DBusInterfaceTests : IDisposable
     private readonly FakeSysfsTree _tree = new();
     private readonly TemporaryDirectory _runtime = new();
 
-    private AgentProcess StartAgent(string address, NotifySocket notify) => AgentProcess.Start(
+    private AgentProcess StartAgent(string address, NotifySocket notify) => AgentProcess.StartUnderSystemd(
         ["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path, "--port", "", "--control-socket", ""],
         new Dictionary<string, string> { ["GUEST_AGENT_DBus__Address"] = address, ["NOTIFY_SOCKET"] = notify.Address });
 

@@ -116,10 +116,10 @@ public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
         }
 
         using var notify = new NotifySocket();
-        using var agent = AgentProcess.StartExecutable(
-            binary,
+        using var agent = AgentProcess.StartUnderSystemd(
             ["run", "--config", Path.Combine(rpm.Unpacked.Path, "etc", "guest-agent", "guest-agent.json"), "--sysfs-root", tree.RootPath, "--runtime-dir", runtime.Path],
-            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address });
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address },
+            binary);
         await Eventually.TrueAsync(() => notify.Messages.Contains("READY=1"), "READY=1 from the packaged binary", TimeSpan.FromSeconds(60));
         agent.Terminate();
 

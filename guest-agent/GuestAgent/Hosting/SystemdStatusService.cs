@@ -5,15 +5,18 @@ using GuestAgent.Memory.Model;
 using GuestAgent.Memory.Policy;
 using GuestAgent.Memory.Readiness;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace GuestAgent.Hosting;
 
 /// <summary>
-/// The service's life as systemd sees it (<c>Type=notify</c>): READY=1 once the first scan is done and the channels
-/// are served; a STATUS= line a person can read in <c>systemctl status</c> ("8 DIMMs, 6 ready, policy movable, host
-/// connected"), kept current; WATCHDOG=1 at half the unit's <c>WatchdogSec=</c> when it sets one; STOPPING=1 on stop.
+/// What systemd hears besides READY=1 and STOPPING=1 (those are Microsoft.Extensions.Hosting.Systemd's
+/// <c>SystemdLifetime</c>, once <see cref="ServingGate"/> lets the host finish starting): a STATUS= line a person can
+/// read in <c>systemctl status</c> ("8 DIMMs, 6 ready, policy movable, host connected"), kept current, and WATCHDOG=1
+/// at half the unit's <c>WatchdogSec=</c> only while the agent's reconcile loop is turning: a stuck agent is killed
+/// and restarted by systemd, not kept alive by a timer.
 /// </summary>
-public sealed class SystemdNotifyService(ISystemdNotifier notifier, MemoryAgent agent, ChannelService channels, TimeProvider time) : BackgroundService
+public sealed class SystemdStatusService(ISystemdNotifier notifier, MemoryAgent agent, ChannelService channels, TimeProvider time) : BackgroundService
 {
     private string? _lastStatus;
 
@@ -27,10 +30,17 @@ public sealed class SystemdNotifyService(ISystemdNotifier notifier, MemoryAgent 
             $"{dimms.Count} DIMM{(dimms.Count == 1 ? "" : "s")}, {ready} ready, policy {OnlinePolicyNames.Format(view.Policy.Kind)}, {(hostConnected ? "host connected" : "no host connected")}");
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Half of <c>WATCHDOG_USEC</c> when systemd asked this process for a watchdog; null otherwise.</summary>
+    public static TimeSpan? WatchdogInterval(string? watchdogUsec, string? watchdogPid)
     {
-        notifier.Notify(ServiceState.Stopping);
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(watchdogPid) && watchdogPid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
+        {
+            return null;
+        }
+
+        return long.TryParse(watchdogUsec, NumberStyles.None, CultureInfo.InvariantCulture, out var usec) && usec > 0
+            ? TimeSpan.FromMicroseconds(usec / 2.0)
+            : null;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -50,17 +60,17 @@ public sealed class SystemdNotifyService(ISystemdNotifier notifier, MemoryAgent 
         }
 
         UpdateStatus();
-        notifier.Notify(ServiceState.Ready);
         agent.Changed += OnChanged;
         try
         {
-            var watchdog = WatchdogInterval();
+            var watchdog = WatchdogInterval(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"));
             using var timer = new PeriodicTimer(watchdog ?? TimeSpan.FromSeconds(30), time);
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                if (watchdog is not null)
+                // Alive: idle, or in a reconcile younger than the watchdog's whole period.
+                if (watchdog is { } half && agent.IsLoopAlive(half * 2))
                 {
-                    notifier.Notify(ServiceState.Watchdog);
+                    notifier.Notify(new ServiceState("WATCHDOG=1"));
                 }
 
                 UpdateStatus(); // the host's connection changes without an agent event
@@ -83,21 +93,7 @@ public sealed class SystemdNotifyService(ISystemdNotifier notifier, MemoryAgent 
         var status = StatusLine(agent.View, channels.AnyPeerConnected);
         if (status != Interlocked.Exchange(ref _lastStatus, status))
         {
-            notifier.Notify(ServiceState.Status(status));
+            notifier.Notify(new ServiceState("STATUS=" + status.Replace('\n', ' ')));
         }
-    }
-
-    /// <summary>Half of <c>WATCHDOG_USEC</c> when systemd asked this process for a watchdog; null otherwise.</summary>
-    private static TimeSpan? WatchdogInterval()
-    {
-        var pid = Environment.GetEnvironmentVariable("WATCHDOG_PID");
-        if (!string.IsNullOrEmpty(pid) && pid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
-        {
-            return null;
-        }
-
-        return long.TryParse(Environment.GetEnvironmentVariable("WATCHDOG_USEC"), NumberStyles.None, CultureInfo.InvariantCulture, out var usec) && usec > 0
-            ? TimeSpan.FromMicroseconds(usec / 2.0)
-            : null;
     }
 }
