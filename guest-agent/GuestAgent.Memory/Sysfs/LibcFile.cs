@@ -9,7 +9,7 @@ namespace GuestAgent.Memory.Sysfs;
 /// <c>stat</c> for every symbolic link listed, managed streams). Reads go relative to an open directory
 /// (<c>openat</c>), listings return names only (<c>readdir</c>), links are read with <c>readlinkat</c>.
 /// </summary>
-internal static unsafe partial class LibcFile
+internal static unsafe class LibcFile
 {
     private const int OpenReadOnly = 0;
     private const int OpenDirectory = 0x10000;
@@ -29,7 +29,7 @@ internal static unsafe partial class LibcFile
         int fd;
         do
         {
-            fd = OpenAt(parentFd, name, OpenReadOnly | OpenDirectory | OpenCloseOnExec);
+            fd = Native.Libc.OpenAt(parentFd, name, OpenReadOnly | OpenDirectory | OpenCloseOnExec);
             errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
         while (fd < 0 && errno == Eintr);
@@ -43,7 +43,7 @@ internal static unsafe partial class LibcFile
     {
         if (fd >= 0)
         {
-            _ = Close(fd);
+            _ = Native.Libc.Close(fd);
         }
     }
 
@@ -89,7 +89,7 @@ internal static unsafe partial class LibcFile
     public static List<int> ListBlockIds(string path)
     {
         var ids = new List<int>();
-        var dir = OpenDir(path);
+        var dir = Native.Libc.OpenDir(path);
         if (dir == 0)
         {
             return ids;
@@ -97,7 +97,7 @@ internal static unsafe partial class LibcFile
 
         try
         {
-            while (ReadDir(dir) is var entry && entry != 0)
+            while (Native.Libc.ReadDir(dir) is var entry && entry != 0)
             {
                 var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + 19);
                 if (name.Length > 6 && name.Length <= 15 && name.StartsWith("memory"u8)
@@ -109,7 +109,7 @@ internal static unsafe partial class LibcFile
         }
         finally
         {
-            _ = CloseDir(dir);
+            _ = Native.Libc.CloseDir(dir);
         }
 
         return ids;
@@ -119,7 +119,7 @@ internal static unsafe partial class LibcFile
     public static List<string> ListNames(string path, string prefix)
     {
         var names = new List<string>();
-        var dir = OpenDir(path);
+        var dir = Native.Libc.OpenDir(path);
         if (dir == 0)
         {
             return names;
@@ -131,7 +131,7 @@ internal static unsafe partial class LibcFile
             prefixBytes = prefixBytes[..Encoding.UTF8.GetBytes(prefix, prefixBytes)];
             while (true)
             {
-                var entry = ReadDir(dir);
+                var entry = Native.Libc.ReadDir(dir);
                 if (entry == 0)
                 {
                     break;
@@ -147,7 +147,7 @@ internal static unsafe partial class LibcFile
         }
         finally
         {
-            _ = CloseDir(dir);
+            _ = Native.Libc.CloseDir(dir);
         }
 
         return names;
@@ -157,7 +157,7 @@ internal static unsafe partial class LibcFile
     public static string? ReadLinkAt(int directoryFd, string name)
     {
         byte* buffer = stackalloc byte[1024];
-        var length = ReadLinkAtNative(directoryFd, name, buffer, 1024);
+        var length = Native.Libc.ReadLinkAt(directoryFd, name, buffer, 1024);
         return length <= 0 ? null : Encoding.UTF8.GetString(buffer, (int)length);
     }
 
@@ -178,7 +178,7 @@ internal static unsafe partial class LibcFile
         int fd;
         do
         {
-            fd = OpenAtBytes(directoryFd, path, OpenReadOnly | OpenCloseOnExec);
+            fd = Native.Libc.OpenAt(directoryFd, path, OpenReadOnly | OpenCloseOnExec);
             errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
         while (fd < 0 && errno == Eintr);
@@ -193,7 +193,7 @@ internal static unsafe partial class LibcFile
             var total = 0;
             while (total < size)
             {
-                var n = Read(fd, buffer + total, size - total);
+                var n = Native.Libc.Read(fd, buffer + total, size - total);
                 if (n < 0)
                 {
                     errno = Marshal.GetLastPInvokeError();
@@ -219,31 +219,7 @@ internal static unsafe partial class LibcFile
         }
         finally
         {
-            _ = Close(fd);
+            _ = Native.Libc.Close(fd);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int OpenAt(int directoryFd, string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
-    private static partial int OpenAtBytes(int directoryFd, byte* path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint Read(int fd, byte* buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "opendir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial nint OpenDir(string path);
-
-    [LibraryImport("libc", EntryPoint = "readdir")]
-    private static partial nint ReadDir(nint dir);
-
-    [LibraryImport("libc", EntryPoint = "closedir")]
-    private static partial int CloseDir(nint dir);
-
-    [LibraryImport("libc", EntryPoint = "readlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial nint ReadLinkAtNative(int directoryFd, string path, byte* buffer, nint size);
 }

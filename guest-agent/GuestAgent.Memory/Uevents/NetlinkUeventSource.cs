@@ -10,7 +10,7 @@ namespace GuestAgent.Memory.Uevents;
 /// costs nothing. Its receive buffer is made large (a DIMM of many blocks sends a burst); when the kernel still drops
 /// events it reports ENOBUFS, which becomes <see cref="Uevent.Overflow"/> so the agent rescans.
 /// </summary>
-public sealed partial class NetlinkUeventSource : IUeventSource, IDisposable
+public sealed class NetlinkUeventSource : IUeventSource, IDisposable
 {
     private const int AfNetlink = 16;
     private const int SockRaw = 3;
@@ -31,24 +31,24 @@ public sealed partial class NetlinkUeventSource : IUeventSource, IDisposable
     /// <param name="receiveBufferBytes">Requested receive buffer (SO_RCVBUFFORCE as root, else capped by rmem_max).</param>
     public static NetlinkUeventSource Open(int receiveBufferBytes = 16 * 1024 * 1024)
     {
-        var fd = NativeSocket(AfNetlink, SockRaw | SockCloexec, NetlinkKobjectUevent);
+        var fd = Native.Libc.Socket(AfNetlink, SockRaw | SockCloexec, NetlinkKobjectUevent);
         if (fd < 0)
         {
             throw new IOException($"cannot open a netlink uevent socket: errno {Marshal.GetLastPInvokeError()}");
         }
 
-        var address = new SockaddrNl { Family = AfNetlink, Pid = 0, Groups = KernelGroup };
-        if (Bind(fd, ref address, Marshal.SizeOf<SockaddrNl>()) < 0)
+        var address = new Native.SockaddrNl { Family = AfNetlink, Pid = 0, Groups = KernelGroup };
+        if (Native.Libc.Bind(fd, ref address, Marshal.SizeOf<Native.SockaddrNl>()) < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            _ = Close(fd);
+            _ = Native.Libc.Close(fd);
             throw new IOException($"cannot bind the netlink uevent socket: errno {errno}");
         }
 
         var size = receiveBufferBytes;
-        if (SetSockOpt(fd, SolSocket, SoRcvbufforce, ref size, sizeof(int)) < 0)
+        if (Native.Libc.SetSockOpt(fd, SolSocket, SoRcvbufforce, ref size, sizeof(int)) < 0)
         {
-            _ = SetSockOpt(fd, SolSocket, SoRcvbuf, ref size, sizeof(int));
+            _ = Native.Libc.SetSockOpt(fd, SolSocket, SoRcvbuf, ref size, sizeof(int));
         }
 
         return new NetlinkUeventSource(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
@@ -89,25 +89,4 @@ public sealed partial class NetlinkUeventSource : IUeventSource, IDisposable
     }
 
     public void Dispose() => _socket.Dispose();
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct SockaddrNl
-    {
-        public ushort Family;
-        public ushort Pad;
-        public uint Pid;
-        public uint Groups;
-    }
-
-    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
-    private static partial int NativeSocket(int domain, int type, int protocol);
-
-    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
-    private static partial int Bind(int fd, ref SockaddrNl address, int length);
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    private static partial int SetSockOpt(int fd, int level, int name, ref int value, int length);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 }

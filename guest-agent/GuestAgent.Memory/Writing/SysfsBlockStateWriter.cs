@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using GuestAgent.Memory.Sysfs;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Memory.Writing;
 
@@ -30,24 +29,28 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
     private string AutoOnlinePath => Path.Combine(root.MemoryDirectory, "auto_online_blocks");
 
     /// <summary>One open (truncating, as a shell redirection does; sysfs ignores it) and one write, so the kernel's errno reaches the caller unchanged.</summary>
-    public static BlockWriteResult WriteInProcess(string path, string word)
+    public static unsafe BlockWriteResult WriteInProcess(string path, string word)
     {
-        var fd = Syscall.open(path, OpenFlags.O_WRONLY | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC);
+        var fd = Native.Libc.OpenAt(Native.Libc.AtFdCwd, path, Native.Libc.OpenWriteOnly | Native.Libc.OpenTruncate | Native.Libc.OpenCloseOnExec);
         if (fd < 0)
         {
-            var openErrno = LastErrno();
+            var openErrno = (Errno)Native.Libc.LastError;
             return BlockWriteResult.Failed(openErrno, $"cannot open {path}: {ErrnoNames.Describe(openErrno)}");
         }
 
         try
         {
             var bytes = Encoding.ASCII.GetBytes(word);
-            long written;
+            nint written;
             Errno errno;
             do
             {
-                written = WriteBytes(fd, bytes);
-                errno = written < 0 ? LastErrno() : 0;
+                fixed (byte* p = bytes)
+                {
+                    written = Native.Libc.Write(fd, p, bytes.Length);
+                }
+
+                errno = written < 0 ? (Errno)Native.Libc.LastError : 0;
             }
             while (written < 0 && errno == Errno.EINTR);
 
@@ -62,17 +65,7 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
         }
         finally
         {
-            _ = Syscall.close(fd);
-        }
-    }
-
-    private static Errno LastErrno() => (Errno)(int)Stdlib.GetLastError();
-
-    private static unsafe long WriteBytes(int fd, byte[] bytes)
-    {
-        fixed (byte* p = bytes)
-        {
-            return Syscall.write(fd, p, (ulong)bytes.Length);
+            _ = Native.Libc.Close(fd);
         }
     }
 
