@@ -46,10 +46,7 @@ public sealed class BootInventory(string runtimeDirectory, ILogger logger)
         var slots = presentNow.ToHashSet();
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-            var temporary = FilePath + ".tmp";
-            File.WriteAllLines(temporary, slots.Order().Select(s => s.ToString(CultureInfo.InvariantCulture)));
-            File.Move(temporary, FilePath, overwrite: true);
+            RuntimeFile.WriteWhole(FilePath, string.Concat(slots.Order().Select(s => s.ToString(CultureInfo.InvariantCulture) + "\n")));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -64,10 +64,7 @@ public sealed class KernelOnliningSettings(IBlockStateWriter writer, string runt
                 }
                 else
                 {
-                    Directory.CreateDirectory(runtimeDirectory);
-                    var temporary = _markerPath + ".new";
-                    File.WriteAllText(temporary, word);
-                    File.Move(temporary, _markerPath, overwrite: true);
+                    RuntimeFile.WriteWhole(_markerPath, word);
                 }
 
                 _markerWord = word;

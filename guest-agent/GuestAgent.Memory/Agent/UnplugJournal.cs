@@ -30,10 +30,7 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
 
         try
         {
-            Directory.CreateDirectory(DirectoryPath);
-            var path = PathOf(entry.Dimm);
-            File.WriteAllText(path + ".new", text.ToString());
-            File.Move(path + ".new", path, overwrite: true);
+            RuntimeFile.WriteWhole(PathOf(entry.Dimm), text.ToString());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -62,7 +59,7 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
             return entries;
         }
 
-        foreach (var file in Directory.EnumerateFiles(DirectoryPath).Where(f => !f.EndsWith(".new", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(DirectoryPath).Where(f => !f.EndsWith(RuntimeFile.TemporarySuffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             try
             {

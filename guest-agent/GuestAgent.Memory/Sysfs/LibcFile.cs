@@ -11,12 +11,12 @@ namespace GuestAgent.Memory.Sysfs;
 /// </summary>
 internal static unsafe class LibcFile
 {
-    private const int OpenReadOnly = 0;
-    private const int OpenDirectory = 0x10000;
-    private const int OpenCloseOnExec = 0x80000;
-    private const int Enoent = 2;
-    private const int Eintr = 4;
-    private const int AtFdCwd = -100;
+    private const int OpenReadOnly = Native.Libc.OpenReadOnly;
+    private const int OpenDirectory = Native.Libc.OpenDirectory;
+    private const int OpenCloseOnExec = Native.Libc.OpenCloseOnExec;
+    private const int AtFdCwd = Native.Libc.AtFdCwd;
+    private const int Enoent = (int)Writing.Errno.ENOENT;
+    private const int Eintr = (int)Writing.Errno.EINTR;
 
     /// <summary>The largest attribute read: sysfs attributes are at most one page, and the ones read here are far smaller.</summary>
     public const int TextBufferSize = 512;

@@ -244,47 +244,30 @@ public sealed class QmpClient : IAsyncDisposable
     /// The id of the virtio-serial port named <paramref name="portName"/> (for its <c>VSERPORT_CHANGE</c> events), or
     /// null when QEMU has no such port with an id (an anonymous port sends no such events).
     /// </summary>
-    public async Task<string?> FindSerialPortIdAsync(string portName, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var children = await ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral" }, cancellationToken).ConfigureAwait(false);
-            foreach (var child in (children as JsonArray ?? []).OfType<JsonObject>())
-            {
-                if (child["type"]?.GetValue<string>() is "child<virtserialport>" && child["name"]?.GetValue<string>() is { } id)
-                {
-                    var name = await ExecuteAsync("qom-get", new JsonObject { ["path"] = "/machine/peripheral/" + id, ["property"] = "name" }, cancellationToken).ConfigureAwait(false);
-                    if (name?.GetValue<string>() == portName)
-                    {
-                        return id;
-                    }
-                }
-            }
-        }
-        catch (QmpCommandException)
-        {
-            // No QOM introspection: no port events to watch.
-        }
-
-        return null;
-    }
+    public async Task<string?> FindSerialPortIdAsync(string portName, CancellationToken cancellationToken) =>
+        (await FindChildAsync("/machine/peripheral", "child<virtserialport>", "name", v => v?.GetValue<string>() == portName, cancellationToken).ConfigureAwait(false)) is { } path
+            ? path[(path.LastIndexOf('/') + 1)..]
+            : null;
 
     /// <summary>
     /// The QOM path of the DIMM in <paramref name="slot"/> that QEMU lists without an id (<c>-device pc-dimm,memdev=m1</c>),
     /// which <c>device_del</c> takes instead of an id; null when there is none.
     /// </summary>
-    public async Task<string?> FindAnonymousDimmPathAsync(int slot, CancellationToken cancellationToken)
+    public Task<string?> FindAnonymousDimmPathAsync(int slot, CancellationToken cancellationToken) =>
+        FindChildAsync("/machine/peripheral-anon", "child<pc-dimm>", "slot", v => v?.GetValue<int>() == slot, cancellationToken);
+
+    /// <summary>The QOM path of the first child of <paramref name="parent"/> of type <paramref name="type"/> whose <paramref name="property"/> matches; null when none (or no QOM introspection).</summary>
+    private async Task<string?> FindChildAsync(string parent, string type, string property, Func<JsonNode?, bool> matches, CancellationToken cancellationToken)
     {
         try
         {
-            var children = await ExecuteAsync("qom-list", new JsonObject { ["path"] = "/machine/peripheral-anon" }, cancellationToken).ConfigureAwait(false);
+            var children = await ExecuteAsync("qom-list", new JsonObject { ["path"] = parent }, cancellationToken).ConfigureAwait(false);
             foreach (var child in (children as JsonArray ?? []).OfType<JsonObject>())
             {
-                if (child["type"]?.GetValue<string>() is "child<pc-dimm>" && child["name"]?.GetValue<string>() is { } name)
+                if (child["type"]?.GetValue<string>() == type && child["name"]?.GetValue<string>() is { } name)
                 {
-                    var path = "/machine/peripheral-anon/" + name;
-                    var value = await ExecuteAsync("qom-get", new JsonObject { ["path"] = path, ["property"] = "slot" }, cancellationToken).ConfigureAwait(false);
-                    if (value?.GetValue<int>() == slot)
+                    var path = parent + "/" + name;
+                    if (matches(await ExecuteAsync("qom-get", new JsonObject { ["path"] = path, ["property"] = property }, cancellationToken).ConfigureAwait(false)))
                     {
                         return path;
                     }
