@@ -15,8 +15,9 @@ GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
 export GUEST_AGENT_VM_DIR
 dotnet build GuestAgent.sln -c Release --nologo -v quiet >/dev/null
 aot=$(bash scripts/publish-aot.sh)
+host=$(bash scripts/publish-aot.sh host-controller/GuestAgent.Host artifacts/aot-host)
 floor=$(bash scripts/publish-aot.sh bench/GuestAgent.StackFloor artifacts/stack-floor)
 scenario=${1:-all}
 shift || true
 exec dotnet bench/GuestAgent.Bench/bin/Release/net10.0/guest-agent-bench.dll "$scenario" \
-  --binary NativeAOT="$aot" --floor "$floor" "$@"
+  --binary NativeAOT="$aot" --floor "$floor" --host "$host" "$@"

@@ -9,4 +9,5 @@ GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
 export GUEST_AGENT_VM_DIR
 dotnet build demo/GuestAgent.Demo -c Release --nologo -v quiet >/dev/null
 bash scripts/publish-aot.sh >/dev/null   # the agent as the RPM ships it, run in the guest
+bash scripts/publish-aot.sh host-controller/GuestAgent.Host artifacts/aot-host >/dev/null   # the host controller, NativeAOT
 exec dotnet demo/GuestAgent.Demo/bin/Release/net10.0/guest-agent-demo.dll "$@"

@@ -13,8 +13,9 @@ GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
 export GUEST_AGENT_VM_DIR GUEST_AGENT_VM_REQUIRED=1
 
 dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
-# The agent as the RPM ships it (NativeAOT): the guest in the end-to-end tests runs this one.
+# The agent as the RPM ships it and the host controller as users get it (NativeAOT): the end-to-end tests run these.
 bash scripts/publish-aot.sh >/dev/null
+bash scripts/publish-aot.sh host-controller/GuestAgent.Host artifacts/aot-host >/dev/null
 
 results="$repo/artifacts/test-results"
 rm -rf "$results"

@@ -7,10 +7,22 @@ public sealed record AgentUnderTest(string Name, string File, IReadOnlyList<stri
 
     public static AgentUnderTest Binary(string name, string path) => new(name, path, []);
 
-    /// <summary>The daemon on <paramref name="sysfsRoot"/>, observing only, serving the protocol on <paramref name="socket"/>.</summary>
-    public ChildProcess Start(string sysfsRoot, string runtimeDirectory, string socket, IDictionary<string, string>? environment = null)
+    /// <summary>
+    /// The daemon on <paramref name="sysfsRoot"/>, observing only, serving the protocol on <paramref name="socket"/>;
+    /// on the D-Bus at <paramref name="busAddress"/> (as configured by default), or without D-Bus when null.
+    /// </summary>
+    public ChildProcess Start(string sysfsRoot, string runtimeDirectory, string socket, IDictionary<string, string>? environment = null, string? busAddress = null, bool underSystemd = false)
     {
-        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["GUEST_AGENT_DBus__Enabled"] = "false" };
-        return new ChildProcess(File, [.. Prefix, "run", "--sysfs-root", sysfsRoot, "--policy", "none", "--runtime-dir", runtimeDirectory, "--port", "", "--control-socket", "", "--listen", socket], env);
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>());
+        if (busAddress is null)
+        {
+            env["GUEST_AGENT_DBus__Enabled"] = "false";
+        }
+        else
+        {
+            env["GUEST_AGENT_DBus__Address"] = busAddress;
+        }
+
+        return new ChildProcess(File, [.. Prefix, "run", "--sysfs-root", sysfsRoot, "--policy", "none", "--runtime-dir", runtimeDirectory, "--port", "", "--control-socket", "", "--listen", socket], env, underSystemd);
     }
 }

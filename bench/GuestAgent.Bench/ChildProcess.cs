@@ -8,9 +8,21 @@ public sealed class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TestSupport.SystemdParent? _parent;
 
-    public ChildProcess(string file, IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    /// <param name="file">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">Added to its environment.</param>
+    /// <param name="underSystemd">Run it as a child of a process named systemd (see <see cref="TestSupport.SystemdParent"/>).</param>
+    public ChildProcess(string file, IEnumerable<string> args, IDictionary<string, string>? environment = null, bool underSystemd = false)
     {
+        if (underSystemd)
+        {
+            _parent = new TestSupport.SystemdParent();
+            args = _parent.Arguments(file, args);
+            file = _parent.Shell;
+        }
+
         var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
         {
@@ -29,7 +41,8 @@ public sealed class ChildProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    public int Id => _process.Id;
+    /// <summary>The program's pid (under a systemd-named parent, the parent's child).</summary>
+    public int Id => _parent is null ? _process.Id : TestSupport.SystemdParent.ChildOf(_process.Id);
 
     public bool HasExited => _process.HasExited;
 
@@ -37,13 +50,18 @@ public sealed class ChildProcess : IDisposable
     public Task<string> FirstLine => _firstLine.Task;
 
     /// <summary>VmRSS of this child in MiB.</summary>
-    public double ResidentMiB()
+    public double ResidentMiB() => StatusMiB("VmRSS:");
+
+    /// <summary>RssAnon of this child in MiB: what it holds that the kernel cannot drop (no file behind it).</summary>
+    public double AnonymousMiB() => StatusMiB("RssAnon:");
+
+    private double StatusMiB(string key)
     {
         foreach (var line in File.ReadLines($"/proc/{Id}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.StartsWith(key, StringComparison.Ordinal))
             {
-                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
             }
         }
 
@@ -68,5 +86,6 @@ public sealed class ChildProcess : IDisposable
         }
 
         _process.Dispose();
+        _parent?.Dispose();
     }
 }

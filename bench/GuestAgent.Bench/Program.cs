@@ -2,7 +2,7 @@ using GuestAgent.Bench;
 using GuestAgent.VmHarness;
 
 // guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N]
-//                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...] [--floor PATH]
+//                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...] [--floor PATH] [--host PATH]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback)
 {
@@ -50,6 +50,17 @@ if (scenario is "startup" or "all")
     figures.AddRange(await StartupBenchmark.RunAsync(agents, Arg("--runs", 5), log));
 }
 
+if (scenario is "startup" or "all")
+{
+    List<(string Name, string File, string[] Prefix)> hosts = [("JIT", "dotnet", [VmImage.HostControllerDllForBench()])];
+    if (args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() is { } host && File.Exists(host))
+    {
+        hosts.Add(("NativeAOT", Path.GetFullPath(host), []));
+    }
+
+    figures.AddRange(await HostStartupBenchmark.RunAsync(hosts, Arg("--runs", 5), log));
+}
+
 if (scenario is "vm" or "all")
 {
     figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), log));
@@ -57,7 +68,7 @@ if (scenario is "vm" or "all")
 
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
     return 2;
 }
 

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 using Serilog;
 
 // `stack-floor run`: what the agent's `run` sets up (System.CommandLine, JSON + environment configuration bound to a
-// section, Serilog on stdout, Microsoft.Extensions.Hosting with one hosted service), and nothing of the agent itself.
+// section, Serilog on stdout, Microsoft.Extensions.Hosting with Hosting.Systemd and one hosted service), and nothing of
+// the agent itself.
 var run = new Command("run", "Start the bare stack and idle");
 run.SetAction(async (_, cancellationToken) =>
 {
@@ -26,6 +27,7 @@ run.SetAction(async (_, cancellationToken) =>
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
     builder.Logging.ClearProviders();
     builder.Logging.AddSerilog(Log.Logger, dispose: false);
+    builder.Services.AddSystemd();
     builder.Services.AddSingleton(options);
     builder.Services.AddHostedService<IdleService>();
     using var host = builder.Build();

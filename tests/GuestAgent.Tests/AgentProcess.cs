@@ -11,20 +11,19 @@ public sealed class AgentProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    private readonly TemporaryDirectory? _parentDirectory;
+    private readonly SystemdParent? _parent;
 
     private AgentProcess(string? executable, IEnumerable<string> args, IDictionary<string, string>? environment, bool underSystemdParent = false)
     {
         ProcessStartInfo start;
         if (underSystemdParent)
         {
-            // Microsoft.Extensions.Hosting.Systemd switches itself on only for a child of a process named "systemd":
-            // a shell of that name is the parent here, and waits for the agent (the "exit" keeps it from exec'ing).
-            _parentDirectory = new TemporaryDirectory();
-            var shell = Path.Combine(_parentDirectory.Path, "systemd");
-            File.Copy("/bin/dash", shell);
-            start = new ProcessStartInfo(shell) { ArgumentList = { "-c", "\"$@\"; exit $?", "systemd" } };
-            start.ArgumentList.Add(executable ?? "dotnet");
+            _parent = new SystemdParent();
+            start = new ProcessStartInfo(_parent.Shell);
+            foreach (var argument in _parent.Arguments(executable ?? "dotnet", []))
+            {
+                start.ArgumentList.Add(argument);
+            }
         }
         else
         {
@@ -58,7 +57,7 @@ public sealed class AgentProcess : IDisposable
     }
 
     /// <summary>The agent's process id (under a systemd-named parent, the parent's child).</summary>
-    public int Id => _parentDirectory is null ? _process.Id : ChildOf(_process.Id);
+    public int Id => _parent is null ? _process.Id : SystemdParent.ChildOf(_process.Id);
 
     public string Stdout
     {
@@ -114,23 +113,6 @@ public sealed class AgentProcess : IDisposable
     /// <summary>SIGTERM to the agent, as systemd stops a service.</summary>
     public void Terminate() => Mono.Unix.Native.Syscall.kill(Id, Mono.Unix.Native.Signum.SIGTERM);
 
-    private static int ChildOf(int parent)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            var children = File.ReadAllText($"/proc/{parent}/task/{parent}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (children.Length > 0)
-            {
-                return int.Parse(children[0], System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            Thread.Sleep(10);
-        }
-
-        throw new InvalidOperationException($"process {parent} started no agent");
-    }
-
     public void Dispose()
     {
         if (!_process.HasExited)
@@ -140,7 +122,7 @@ public sealed class AgentProcess : IDisposable
         }
 
         _process.Dispose();
-        _parentDirectory?.Dispose();
+        _parent?.Dispose();
     }
 
     private static void Append(StringBuilder sink, string? line)

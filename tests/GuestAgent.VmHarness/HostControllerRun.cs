@@ -11,8 +11,7 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     /// </summary>
     public static async Task<HostControllerRun> RunAsync(TestVm vm, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(VmImage.HostControllerDll());
+        var start = new ProcessStartInfo(VmImage.HostController()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "--qmp", vm.HostQmpSocket, "--agent", vm.AgentSocket, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, "--slots", "8", "--max-memory", "4G" }.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
@@ -41,7 +40,7 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     /// serves one client, the commands'). The caller ends it, and only it, through the returned process.
     /// </summary>
     public static Process StartWatch(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines) =>
-        TestSupport.LineCollectingProcess.Start("dotnet", [VmImage.HostControllerDll(), "--qmp", vm.WatchQmpSocket, "watch", "--json"], lines);
+        TestSupport.LineCollectingProcess.Start(VmImage.HostController(), ["--qmp", vm.WatchQmpSocket, "watch", "--json"], lines);
 
     /// <summary>Throws with everything it printed unless it exited 0.</summary>
     public HostControllerRun Check() => Code == 0

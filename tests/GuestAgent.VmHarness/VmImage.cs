@@ -44,8 +44,17 @@ public static class VmImage
             ? path
             : throw new InvalidOperationException($"the agent is not published: {path} (bash scripts/publish-aot.sh; the test command does)");
 
-    /// <summary>The built guest-agent-host (same configuration as the caller).</summary>
-    public static string HostControllerDll() => Built(Path.Combine("host-controller", "GuestAgent.Host"), "guest-agent-host.dll");
+    /// <summary>
+    /// The host controller as users get it: the NativeAOT executable <c>scripts/publish-aot.sh</c> writes into
+    /// artifacts/aot-host/ (the test command and the main job publish it first).
+    /// </summary>
+    public static string HostController() =>
+        Path.Combine(RepositoryRoot(), "artifacts", "aot-host", "guest-agent-host") is var path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"the host controller is not published: {path} (bash scripts/publish-aot.sh host-controller/GuestAgent.Host artifacts/aot-host; the test command does)");
+
+    /// <summary>The JIT build of guest-agent-host (same configuration as the caller), for the benchmark's comparison.</summary>
+    public static string HostControllerDllForBench() => Built(Path.Combine("host-controller", "GuestAgent.Host"), "guest-agent-host.dll");
 
     /// <summary>The configuration (Debug/Release) the calling assembly was built in: its bin folder's child.</summary>
     public static string Configuration() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;

@@ -55,7 +55,7 @@ public static class MemoryAgentServiceCollectionExtensions
         services.AddSystemd(); // READY=1/STOPPING=1 and the notifier, when systemd runs the agent
         services.TryAddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
         services.AddHostedService<SystemdStatusService>();
-        services.AddHostedService<StartupHeapTrimService>();
+        services.AddHostedService<HeapTrimService>();
         return services;
     }
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Mono.Unix.Native;
 
 namespace GuestAgent.Host.State;
 
@@ -48,11 +47,6 @@ public sealed class StateStore(string path)
         }
 
         File.Move(temporary, Path, overwrite: true);
-        var fd = Syscall.open(folder, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY);
-        if (fd >= 0)
-        {
-            Syscall.fsync(fd);
-            Syscall.close(fd);
-        }
+        FolderSync.Flush(folder);
     }
 }

@@ -66,7 +66,7 @@ public sealed class RunCommandTests : IDisposable
         _tree.AddBootMemory(8).AddDimm(0, 32, 2);
         using var agent = AgentProcess.Start(["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path, "--verbose"]);
 
-        await Eventually.TrueAsync(() => agent.Stdout.Contains("<7>Start-up garbage collected: heap "), "the start-up collection logged", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => agent.Stdout.Contains("<7>Heap trimmed start-up: "), "the start-up collection logged", TimeSpan.FromSeconds(60));
         agent.Terminate();
         Assert.Equal(0, await agent.WaitAsync(TimeSpan.FromSeconds(30)));
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace GuestAgent.Tests.Packaging;
 
@@ -26,19 +25,5 @@ internal static class PackagingTools
 
     public static Task<(int Code, string Output)> RunAsync(string file, params string[] args) => RunAsync(file, args, TimeSpan.FromMinutes(2));
 
-    public static async Task<(int Code, string Output)> RunAsync(string file, string[] args, TimeSpan timeLimit)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(timeLimit);
-        await process.WaitForExitAsync(limit.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    public static Task<(int Code, string Output)> RunAsync(string file, string[] args, TimeSpan timeLimit) => TestSupport.ToolRunner.RunAsync(file, args, timeLimit);
 }

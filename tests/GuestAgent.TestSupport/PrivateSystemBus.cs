@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using GuestAgent.TestSupport;
-
-namespace GuestAgent.Tests.DBus;
+namespace GuestAgent.TestSupport;
 
 /// <summary>
 /// A private <c>dbus-daemon</c> configured like a system bus (method calls denied unless a policy allows them), with
@@ -15,11 +13,18 @@ public sealed class PrivateSystemBus : IDisposable
 
     public PrivateSystemBus(bool permissive = false)
     {
-        Packaging.PackagingTools.Require("/usr/bin/dbus-daemon", "/usr/bin/busctl", "/usr/bin/dbus-send", "/usr/bin/setpriv");
+        foreach (var tool in new[] { "/usr/bin/dbus-daemon", "/usr/bin/busctl", "/usr/bin/dbus-send", "/usr/bin/setpriv" })
+        {
+            if (!File.Exists(tool))
+            {
+                throw new InvalidOperationException($"{tool} is missing: scripts/setup.sh installs it");
+            }
+        }
+
         File.SetUnixFileMode(_dir.Path, (UnixFileMode)0x1ED); // 0755: the unprivileged caller must reach the socket
         var policies = Path.Combine(_dir.Path, "system.d");
         Directory.CreateDirectory(policies);
-        File.Copy(Path.Combine(Packaging.PackagingTools.RepositoryRoot(), "dbus", "org.guestagent.Memory1.conf"), Path.Combine(policies, "org.guestagent.Memory1.conf"));
+        File.Copy(Path.Combine(RepositoryRoot.Find(), "dbus", "org.guestagent.Memory1.conf"), Path.Combine(policies, "org.guestagent.Memory1.conf"));
         var socket = Path.Combine(_dir.Path, "system_bus_socket");
         Address = "unix:path=" + socket;
         var calls = permissive ? """<allow send_type="method_call"/>""" : """<deny send_type="method_call"/>""";
@@ -66,8 +71,8 @@ public sealed class PrivateSystemBus : IDisposable
     {
         string[] busctl = ["/usr/bin/busctl", "--address=" + Address, .. args];
         return uid is { } id
-            ? Packaging.PackagingTools.RunAsync("/usr/bin/setpriv", [$"--reuid={id}", $"--regid={id}", "--clear-groups", .. busctl], TimeSpan.FromMinutes(1))
-            : Packaging.PackagingTools.RunAsync(busctl[0], busctl[1..], TimeSpan.FromMinutes(1));
+            ? ToolRunner.RunAsync("/usr/bin/setpriv", [$"--reuid={id}", $"--regid={id}", "--clear-groups", .. busctl], TimeSpan.FromMinutes(1))
+            : ToolRunner.RunAsync(busctl[0], busctl[1..], TimeSpan.FromMinutes(1));
     }
 
     public void Dispose()
