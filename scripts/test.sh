@@ -7,10 +7,13 @@ repo=$(pwd)
 
 bash scripts/setup.sh
 
-# The end-to-end tests boot Debian's kernel under QEMU (TCG): QEMU, busybox and the kernel package are installed or
-# downloaded by prepare.sh and cached; the VM tests fail rather than skip when this was meant to work.
-GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh)
-export GUEST_AGENT_VM_DIR GUEST_AGENT_VM_REQUIRED=1
+# The end-to-end tests boot Debian's kernels under QEMU (TCG): 6.1 for most scenarios, 5.10 and 6.12 for the core
+# ones. QEMU, busybox and the kernel packages are installed or downloaded by prepare.sh and cached; the VM tests fail
+# rather than skip when this was meant to work.
+GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh 6.1)
+GUEST_AGENT_VM_DIR_5_10=$(bash tests/vm/prepare.sh 5.10)
+GUEST_AGENT_VM_DIR_6_12=$(bash tests/vm/prepare.sh 6.12)
+export GUEST_AGENT_VM_DIR GUEST_AGENT_VM_DIR_5_10 GUEST_AGENT_VM_DIR_6_12 GUEST_AGENT_VM_REQUIRED=1
 
 dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
 # The agent as the RPM ships it and the host controller as users get it (NativeAOT): the end-to-end tests run these.

@@ -9,6 +9,7 @@ var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable an
     StatusCommand.Create(),
     UnplugCommands.PrepareUnplug(),
     UnplugCommands.CancelUnplug(),
+    UnplugCommands.MakeMovable(),
     WriteStateCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args, Console.Out, Console.Error, "guest-agent").ConfigureAwait(false);

@@ -23,12 +23,21 @@ public class ScenarioVm : IAsyncLifetime
     /// <summary>Arguments for the agent's <c>run</c>.</summary>
     protected virtual string AgentArguments => "";
 
+    /// <summary>The guest kernel: 5.10, 6.1 or 6.12 (<see cref="VmImage.Kernels"/>).</summary>
+    public virtual string Kernel => VmImage.DefaultKernel;
+
+    /// <summary>Whether the agent is started once the guest is up (else the scenario starts it).</summary>
+    protected virtual bool StartsAgent => true;
+
     public async ValueTask InitializeAsync()
     {
-        _vm = await VmStart.StartOrSkipAsync();
+        _vm = await VmStart.StartOrSkipAsync(kernel: Kernel);
         _qmp = await QmpTestClient.ConnectAsync(_vm.QmpSocket);
         BootMemTotalKb = await MemTotalKbAsync();
-        await _vm.StartAgentAsync(AgentArguments);
+        if (StartsAgent)
+        {
+            await _vm.StartAgentAsync(AgentArguments);
+        }
     }
 
     public Task<HostControllerRun> HostAsync(params string[] arguments) => HostControllerRun.RunAsync(Vm, arguments);

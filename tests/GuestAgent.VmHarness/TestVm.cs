@@ -51,9 +51,10 @@ public sealed class TestVm : IAsyncDisposable
 
     public string ConsoleLog => File.Exists(Path.Combine(_dir.Path, "console.log")) ? File.ReadAllText(Path.Combine(_dir.Path, "console.log")) : "";
 
-    public static async Task<TestVm> StartAsync(string extraKernelArguments = "")
+    /// <summary>Boots a guest of <paramref name="kernel"/> (5.10, 6.1 or 6.12) and waits for its control shell.</summary>
+    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel)
     {
-        var image = VmImage.Directory();
+        var image = VmImage.Directory(kernel);
         var dir = new TemporaryDirectory();
         Directory.CreateDirectory(Path.Combine(dir.Path, "shared"));
         string P(string name) => Path.Combine(dir.Path, name);

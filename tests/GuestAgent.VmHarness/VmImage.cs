@@ -1,20 +1,40 @@
 namespace GuestAgent.VmHarness;
 
 /// <summary>
-/// The kernel and initramfs made by <c>tests/vm/prepare.sh</c>: found through <c>GUEST_AGENT_VM_DIR</c> (set by the
-/// test command) or the default cache. Absent, <see cref="Directory"/> throws <see cref="VmImageMissingException"/>;
+/// The kernels and initramfs made by <c>tests/vm/prepare.sh</c>: found through <c>GUEST_AGENT_VM_DIR*</c> (set by
+/// the test command) or the default cache. Absent, <see cref="Directory"/> throws <see cref="VmImageMissingException"/>;
 /// the VM tests skip themselves then, unless <c>GUEST_AGENT_VM_REQUIRED=1</c> (the test command sets it).
 /// </summary>
 public static class VmImage
 {
-    public static string Directory()
+    /// <summary>The kernel the end-to-end tests boot unless a test names another: Debian 12's.</summary>
+    public const string DefaultKernel = "6.1";
+
+    /// <summary>The kernels <c>tests/vm/prepare.sh</c> can prepare: 5.10 (the closest to RHEL 9's 5.14), 6.1, 6.12 (RHEL 10's base).</summary>
+    public static readonly IReadOnlyList<string> Kernels = ["5.10", "6.1", "6.12"];
+
+    /// <summary>
+    /// The prepared image of <paramref name="kernel"/> (5.10, 6.1 or 6.12): <c>GUEST_AGENT_VM_DIR</c> for 6.1,
+    /// <c>GUEST_AGENT_VM_DIR_5_10</c> and <c>GUEST_AGENT_VM_DIR_6_12</c> for the others (the test command sets all
+    /// three), else the newest of that series in the default cache.
+    /// </summary>
+    public static string Directory(string kernel = DefaultKernel)
     {
-        var dir = Environment.GetEnvironmentVariable("GUEST_AGENT_VM_DIR");
+        if (!Kernels.Contains(kernel))
+        {
+            throw new ArgumentException($"no such test kernel: {kernel} (5.10, 6.1 or 6.12)", nameof(kernel));
+        }
+
+        var variable = kernel == DefaultKernel ? "GUEST_AGENT_VM_DIR" : "GUEST_AGENT_VM_DIR_" + kernel.Replace('.', '_');
+        var dir = Environment.GetEnvironmentVariable(variable);
         if (string.IsNullOrEmpty(dir))
         {
             var cache = Path.Combine(Environment.GetEnvironmentVariable("HOME") ?? "/root", ".cache", "guest-agent-vm");
             dir = System.IO.Directory.Exists(cache)
-                ? System.IO.Directory.EnumerateDirectories(cache).FirstOrDefault(d => File.Exists(Path.Combine(d, "vmlinux")))
+                ? System.IO.Directory.EnumerateDirectories(cache)
+                    .Where(d => Path.GetFileName(d).StartsWith(kernel + ".", StringComparison.Ordinal) && File.Exists(Path.Combine(d, "vmlinux")))
+                    .Order(StringComparer.Ordinal)
+                    .LastOrDefault()
                 : null;
         }
 
@@ -23,7 +43,7 @@ public static class VmImage
             return dir;
         }
 
-        throw new VmImageMissingException("no VM image: run tests/vm/prepare.sh (the test command does)");
+        throw new VmImageMissingException($"no VM image of kernel {kernel}: run tests/vm/prepare.sh {kernel} (the test command does)");
     }
 
     /// <summary>True when a missing image must fail the tests rather than skip them (the test command sets it).</summary>

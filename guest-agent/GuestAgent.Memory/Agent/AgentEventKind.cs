@@ -10,5 +10,6 @@ public enum AgentEventKind
     DimmReadinessChanged,
     PrepareUnplugFinished,
     CancelUnplugFinished,
+    MakeMovableFinished,
     PolicyChanged,
 }

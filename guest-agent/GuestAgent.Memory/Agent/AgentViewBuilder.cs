@@ -27,6 +27,7 @@ public static class AgentViewBuilder
             ReserveBytes = reserveBytes,
             Busy = book?.BusyReasons() ?? new Dictionary<string, string>(),
             OnlinedBy = book?.OnlinedBy() ?? new Dictionary<string, string>(),
+            FoundBy = book?.FoundBy() ?? new Dictionary<string, string>(),
         };
         var readiness = new Dictionary<string, DimmReadiness>(snapshot.Dimms.Count, StringComparer.Ordinal);
         foreach (var dimm in snapshot.Dimms)

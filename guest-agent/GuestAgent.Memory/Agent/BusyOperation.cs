@@ -5,6 +5,7 @@ public sealed class BusyOperation(string reason, CancellationTokenSource cancell
 {
     public const string Preparing = "preparing unplug";
     public const string Reonlining = "re-onlining";
+    public const string MakingMovable = "moving into Movable";
 
     public string Reason { get; } = reason;
 

@@ -41,6 +41,7 @@ public sealed class MemoryAgent
     private readonly ReconcileLoop _loop;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly IBlockStateWriter _writer;
 
     /// <summary>Serializes whole reconciles and the start and end of operations (never held while a DIMM is offlined).</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -54,6 +55,8 @@ public sealed class MemoryAgent
     private IReadOnlyList<UdevRule> _rules = [];
     private IReadOnlySet<int>? _bootSlots;
     private int _unmappedRechecks;
+    private string? _autoOnlineAtStart;
+    private bool _startSeen;
     private volatile bool _running;
 
     public MemoryAgent(MemoryAgentOptions options, IBlockStateWriter writer, ILogger<MemoryAgent> logger, TimeProvider? time = null)
@@ -66,6 +69,7 @@ public sealed class MemoryAgent
         _udev = new UdevRuleScanner(options.ToUdevRuleDirectories());
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _writer = writer;
         _executor = new OnlineExecutor(_reader, writer, new OnceLog(logger), logger);
         _preparer = new UnplugPreparer(writer, _time, logger);
         _bootInventory = new BootInventory(options.RuntimeDirectory, logger);
@@ -113,6 +117,7 @@ public sealed class MemoryAgent
     public async Task RunAsync(IUeventSource uevents, CancellationToken cancellationToken)
     {
         _running = true;
+        _autoOnlineAtStart = _writer.ReadAutoOnlineBlocks();
         _settings.Apply(View.Snapshot, Policy);
         try
         {
@@ -147,6 +152,12 @@ public sealed class MemoryAgent
             IReadOnlyList<DimmOnlinePlan> plans;
             lock (_state)
             {
+                if (!_startSeen)
+                {
+                    _startSeen = true;
+                    RecordFoundInKernelZone(snapshot);
+                }
+
                 plans = OnlinePlanner.Plan(snapshot, policy, _book.IsEligible);
             }
 
@@ -278,6 +289,90 @@ public sealed class MemoryAgent
         return result;
     }
 
+    /// <summary>
+    /// Moves a DIMM that is online in a kernel zone (put there before the agent started, by the kernel's own onlining
+    /// or a rule) into ZONE_MOVABLE, where it can be unplugged: its blocks are offlined as for an unplug (same capacity
+    /// check unless <paramref name="force"/>, same guard, OOM protection and journal), then onlined Movable. If a
+    /// block cannot be offlined, the ones already offlined go back where they were; if Movable is refused, the blocks
+    /// are onlined into the kernel zone again. Never leaves the DIMM offline. A DIMM already Movable is left as it is.
+    /// </summary>
+    public async Task<DimmOperationResult> MakeMovableAsync(DimmSelector selector, CancellationToken cancellationToken, bool force = false)
+    {
+        var (snapshot, dimm, operation) = await BeginAsync(selector, BusyOperation.MakingMovable, force ? null : CheckCapacity, cancellationToken).ConfigureAwait(false);
+        var result = new DimmOperationResult(dimm.Id, DimmOperationResult.MakeMovable, false, "interrupted", []);
+        try
+        {
+            var blocks = snapshot.BlocksOf(dimm);
+            if (blocks.All(b => b.IsOnlineMovable))
+            {
+                result = new DimmOperationResult(dimm.Id, DimmOperationResult.MakeMovable, true, "every block is already online in Movable", []);
+            }
+            else
+            {
+                _journal.Write(new UnplugJournalEntry(dimm.Id, false, _time.GetUtcNow(), ZonesOf(snapshot, dimm)) { Purpose = UnplugJournalEntry.ForMakeMovable });
+                result = await MoveIntoMovableAsync(snapshot, dimm, force, operation.Cancellation.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            var now = ReadSnapshot();
+            if (now.FindDimmById(dimm.Id) is not { } left || now.BlocksOf(left).All(b => b.State != BlockState.Offline))
+            {
+                _journal.Remove(dimm.Id);
+            }
+
+            if (result.Succeeded)
+            {
+                lock (_state)
+                {
+                    _book.RecordOnlined(dimm, "moved into Movable on request (make-movable)");
+                }
+            }
+
+            await EndAsync(dimm, result, holdOffline: false).ConfigureAwait(false);
+            operation.Cancellation.Dispose();
+        }
+
+        Raise([new AgentEvent(AgentEventKind.MakeMovableFinished, dimm.Id) { Operation = result }]);
+        return result;
+    }
+
+    private async Task<DimmOperationResult> MoveIntoMovableAsync(MemorySnapshot snapshot, Dimm dimm, bool force, CancellationToken cancellationToken)
+    {
+        var limit = _options.OfflineTimeout == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : _options.OfflineTimeout;
+        DimmOperationResult offline;
+        using (_oom.Protect())
+        {
+            offline = await _preparer.OfflineAsync(snapshot, dimm, limit, cancellationToken, (remaining, token) => new OfflineGuard(
+                _capacity, remaining, _reserve, force, _options.OfflinePressureLimit, TimeSpan.FromSeconds(MemoryAgentOptions.PressureWindowSeconds), _time, _logger, token))
+                .ConfigureAwait(false);
+        }
+
+        if (!offline.Succeeded)
+        {
+            return offline with { Operation = DimmOperationResult.MakeMovable, Message = offline.Message + "; it stays where it was" };
+        }
+
+        // Onlining is never cancelled halfway: the DIMM must not stay offline.
+        var movable = await _preparer.OnlineAgainAsync(ReadSnapshot(), dimm, BlockStateRequest.OnlineMovable, CancellationToken.None).ConfigureAwait(false);
+        var blocks = offline.Blocks.Concat(movable.Blocks).ToList();
+        if (movable.Succeeded)
+        {
+            _logger.LogInformation("{Dimm} is online in Movable now (make-movable)", dimm.Id);
+            return new DimmOperationResult(dimm.Id, DimmOperationResult.MakeMovable, true, "every block is online in Movable", blocks);
+        }
+
+        _logger.LogWarning("{Dimm}: Movable was refused ({Reason}); onlining it into the kernel zone again", dimm.Id, movable.Message);
+        var back = await _preparer.OnlineAgainAsync(ReadSnapshot(), dimm, BlockStateRequest.OnlineKernel, CancellationToken.None).ConfigureAwait(false);
+        return new DimmOperationResult(
+            dimm.Id,
+            DimmOperationResult.MakeMovable,
+            false,
+            $"Movable was refused ({movable.Message}); " + (back.Succeeded ? "onlined into the kernel zone again" : "and onlining it into the kernel zone again failed: " + back.Message),
+            [.. blocks, .. back.Blocks],
+            RolledBack: back.Succeeded);
+    }
+
     public void SetPolicy(OnlinePolicy policy)
     {
         lock (_state)
@@ -327,7 +422,9 @@ public sealed class MemoryAgent
                     _book.Record(result.Blocks);
                 }
 
-                message = (entry.Prepared
+                message = (entry.Purpose == UnplugJournalEntry.ForMakeMovable
+                              ? $"{entry.Dimm} was being moved into Movable (since {since}) when the agent stopped; "
+                              : entry.Prepared
                               ? $"{entry.Dimm} was held offline for an unplug (since {since}) when the agent stopped; "
                               : $"{entry.Dimm} was being offlined for an unplug (since {since}) when the agent stopped; ")
                           + (offline == 0 ? "none of it was offline" : result.Succeeded ? $"its {offline} offline block(s) were onlined again" : "onlining it again failed: " + result.Message);
@@ -342,6 +439,29 @@ public sealed class MemoryAgent
             _journal.Remove(entry.Dimm);
         }
     }
+
+    /// <summary>
+    /// On the first reconcile: DIMMs already online in a kernel zone were put there before this agent started (at
+    /// boot, by the kernel's own onlining, a rule or an administrator: sysfs cannot tell a DIMM present at boot from one
+    /// plugged before the agent's first start); the reason says what <c>auto_online_blocks</c> suggests.
+    /// </summary>
+    private void RecordFoundInKernelZone(MemorySnapshot snapshot)
+    {
+        foreach (var dimm in snapshot.Dimms.Where(d => d.Kind != DimmKind.Boot))
+        {
+            if (snapshot.BlocksOf(dimm).Any(b => b.State == BlockState.Online && b.Zone is { } zone && zone != ZoneNames.Movable))
+            {
+                _book.RecordFound(dimm, FoundInKernelZoneReason(_autoOnlineAtStart));
+            }
+        }
+    }
+
+    internal static string FoundInKernelZoneReason(string? autoOnlineAtStart) =>
+        (autoOnlineAtStart is "online" or "online_kernel"
+            ? $"onlined there before the agent started, most likely by the kernel itself: auto_online_blocks was {autoOnlineAtStart} "
+              + "(the default of kernels built with MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO, such as Debian's and RHEL 10's 6.12)"
+            : "onlined there before the agent started: at boot, by a udev rule or by an administrator")
+        + "; make-movable moves it into Movable if what it holds can move";
 
     /// <summary>Why a prepare must not start: what the DIMM holds does not fit (or the guest's accounting is unreadable).</summary>
     private string? CheckCapacity(MemorySnapshot snapshot, Dimm dimm)

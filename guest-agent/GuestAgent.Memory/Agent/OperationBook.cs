@@ -6,7 +6,7 @@ namespace GuestAgent.Memory.Agent;
 /// <summary>
 /// Pure bookkeeping of what only the agent knows, with explicit transitions: the DIMMs it is working on (and their
 /// blocks), blocks it holds offline for an unplug, blocks someone else offlined (left alone), each block's last
-/// outcome, why it put each DIMM where it is, and what it recovered at start. Sysfs stays the truth for everything
+/// outcome, why it put each DIMM where it is (or how it found it at start), and what it recovered at start. Sysfs stays the truth for everything
 /// else. Not thread-safe: the agent guards it with its state lock.
 /// </summary>
 public sealed class OperationBook
@@ -20,6 +20,7 @@ public sealed class OperationBook
     private readonly HashSet<int> _leftOffline = [];
     private readonly Dictionary<int, BlockOutcome> _lastOutcomes = [];
     private readonly Dictionary<string, string> _onlinedBy = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _foundBy = new(StringComparer.Ordinal);
     private readonly List<AgentRecovery> _recoveries = [];
 
     /// <summary>Marks <paramref name="dimm"/> busy and its blocks held offline; throws Busy when it is already busy.</summary>
@@ -65,7 +66,17 @@ public sealed class OperationBook
     }
 
     /// <summary>The agent onlined (part of) <paramref name="dimm"/> for <paramref name="reason"/>.</summary>
-    public void RecordOnlined(Dimm dimm, string reason) => _onlinedBy[dimm.Id] = reason;
+    public void RecordOnlined(Dimm dimm, string reason)
+    {
+        _onlinedBy[dimm.Id] = reason;
+        _foundBy.Remove(dimm.Id);
+    }
+
+    /// <summary>
+    /// <paramref name="dimm"/> was already online in a kernel zone when the agent started, for <paramref name="reason"/>;
+    /// forgotten once the agent moves it.
+    /// </summary>
+    public void RecordFound(Dimm dimm, string reason) => _foundBy[dimm.Id] = reason;
 
     public void RecordRecovery(AgentRecovery recovery)
     {
@@ -114,6 +125,11 @@ public sealed class OperationBook
             _onlinedBy.Remove(id);
         }
 
+        foreach (var id in _foundBy.Keys.Where(id => !dimms.Contains(id)).ToList())
+        {
+            _foundBy.Remove(id);
+        }
+
         return newlyLeft;
     }
 
@@ -124,6 +140,8 @@ public sealed class OperationBook
     public IReadOnlyDictionary<string, string> BusyReasons() => _busy.ToDictionary(b => b.Key, b => b.Value.Reason, StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, string> OnlinedBy() => new Dictionary<string, string>(_onlinedBy, StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string> FoundBy() => new Dictionary<string, string>(_foundBy, StringComparer.Ordinal);
 
     public IReadOnlyDictionary<int, BlockOutcome> LastOutcomes() => new Dictionary<int, BlockOutcome>(_lastOutcomes);
 

@@ -9,6 +9,7 @@ namespace GuestAgent.Memory.Agent;
 /// the first block is offlined and removed when the DIMM is online again or gone. An agent that dies meanwhile (the
 /// OOM killer, a crash, SIGKILL) leaves the file behind, and the next one onlines those blocks again and says so: a
 /// plugged DIMM is never left offline with no one to bring it back. Lines: <c>dimm ID</c>, <c>prepared 0|1</c>,
+/// <c>purpose unplug|make-movable</c> (absent in an older agent's records: unplug),
 /// <c>started UNIX-SECONDS</c>, <c>block N ZONE</c>.
 /// </summary>
 public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
@@ -22,6 +23,7 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
         var text = new StringBuilder();
         text.Append("dimm ").Append(entry.Dimm).Append('\n');
         text.Append("prepared ").Append(entry.Prepared ? '1' : '0').Append('\n');
+        text.Append("purpose ").Append(entry.Purpose).Append('\n');
         text.Append("started ").Append(entry.Started.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)).Append('\n');
         foreach (var (block, zone) in entry.Zones.OrderBy(z => z.Key))
         {
@@ -87,6 +89,7 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
         var prepared = false;
         var started = DateTimeOffset.UnixEpoch;
         var zones = new Dictionary<int, string>();
+        var purpose = UnplugJournalEntry.ForUnplug;
         foreach (var line in lines)
         {
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -98,6 +101,9 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
                 case ["prepared", var flag]:
                     prepared = flag == "1";
                     break;
+                case ["purpose", UnplugJournalEntry.ForMakeMovable]:
+                    purpose = UnplugJournalEntry.ForMakeMovable;
+                    break;
                 case ["started", var seconds] when long.TryParse(seconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s):
                     started = DateTimeOffset.FromUnixTimeSeconds(s);
                     break;
@@ -107,7 +113,7 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
             }
         }
 
-        return dimm is null ? null : new UnplugJournalEntry(dimm, prepared, started, zones);
+        return dimm is null ? null : new UnplugJournalEntry(dimm, prepared, started, zones) { Purpose = purpose };
     }
 
     /// <summary>DIMM ids are <c>slotN</c> or <c>range@0x…+0x…</c>: safe as file names once a slash could not sneak in.</summary>

@@ -2,7 +2,7 @@ namespace GuestAgent.Memory.Operations;
 
 /// <summary>The result of preparing a DIMM for unplug (offlining it ahead) or of re-onlining it.</summary>
 /// <param name="DimmId">The DIMM.</param>
-/// <param name="Operation"><c>prepare-unplug</c> or <c>cancel-unplug</c>.</param>
+/// <param name="Operation"><c>prepare-unplug</c>, <c>cancel-unplug</c> or <c>make-movable</c>.</param>
 /// <param name="Succeeded">Whether every block ended as the operation meant.</param>
 /// <param name="Message">A summary for a person.</param>
 /// <param name="Blocks">Per block, in the order handled, including any rollback steps.</param>
@@ -20,4 +20,5 @@ public sealed record DimmOperationResult(
 
     public const string PrepareUnplug = "prepare-unplug";
     public const string CancelUnplug = "cancel-unplug";
+    public const string MakeMovable = "make-movable";
 }

@@ -18,4 +18,7 @@ public sealed record ReadinessContext
 
     /// <summary>DIMM id → the reason the agent onlined it into the zone it is in (the planner's reason).</summary>
     public IReadOnlyDictionary<string, string> OnlinedBy { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>DIMM id → how it came to be in a kernel zone before the agent started (see <c>OperationBook.RecordFound</c>).</summary>
+    public IReadOnlyDictionary<string, string> FoundBy { get; init; } = new Dictionary<string, string>();
 }

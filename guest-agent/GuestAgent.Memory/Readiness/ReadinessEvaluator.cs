@@ -85,12 +85,22 @@ public static class ReadinessEvaluator
     };
 
     /// <summary>Who put a DIMM into a kernel zone, as far as the agent knows.</summary>
-    private static string WhyInKernelZone(Dimm dimm, ReadinessContext context) =>
-        context.OnlinedBy.TryGetValue(dimm.Id, out var reason)
-            ? $"(the agent onlined it there: {reason})"
-            : dimm.PresentAtBoot == true
-                ? "(present at boot: the kernel onlined it there; a kernel-zone DIMM is removable again only after a reboot without it, or with movable_node)"
-                : "(onlined there outside the agent: by the kernel's auto_online_blocks, a udev rule or an administrator)";
+    private static string WhyInKernelZone(Dimm dimm, ReadinessContext context)
+    {
+        if (context.OnlinedBy.TryGetValue(dimm.Id, out var reason))
+        {
+            return $"(the agent onlined it there: {reason})";
+        }
+
+        if (context.FoundBy.TryGetValue(dimm.Id, out var found))
+        {
+            return $"({found})";
+        }
+
+        return dimm.PresentAtBoot == true
+            ? "(present at boot: the kernel onlined it there; a kernel-zone DIMM is removable again only after a reboot without it, or with movable_node)"
+            : "(onlined there outside the agent: by the kernel's auto_online_blocks, a udev rule or an administrator)";
+    }
 
     private static DimmReadiness EvaluateBlocks(IEnumerable<MemoryBlock> blocks)
     {

@@ -10,6 +10,7 @@ public static class CommandNames
     public const string CancelUnplug = "cancel-unplug";
     public const string SetPolicy = "set-policy";
     public const string Rescan = "rescan";
+    public const string MakeMovable = "make-movable";
 
-    public static IReadOnlyList<string> All { get; } = [Hello, SyncDelimited, GetModel, PrepareUnplug, CancelUnplug, SetPolicy, Rescan];
+    public static IReadOnlyList<string> All { get; } = [Hello, SyncDelimited, GetModel, PrepareUnplug, CancelUnplug, MakeMovable, SetPolicy, Rescan];
 }

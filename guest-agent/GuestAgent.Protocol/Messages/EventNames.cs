@@ -14,5 +14,6 @@ public static class EventNames
     public const string DimmReadinessChanged = "DIMM_READINESS_CHANGED";
     public const string PrepareUnplugFinished = "PREPARE_UNPLUG_FINISHED";
     public const string CancelUnplugFinished = "CANCEL_UNPLUG_FINISHED";
+    public const string MakeMovableFinished = "MAKE_MOVABLE_FINISHED";
     public const string PolicyChanged = "POLICY_CHANGED";
 }

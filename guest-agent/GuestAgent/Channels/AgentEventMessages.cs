@@ -26,8 +26,13 @@ public static class AgentEventMessages
             },
             ProtocolJsonContext.Default.ReadinessEventData,
             time),
-        AgentEventKind.PrepareUnplugFinished or AgentEventKind.CancelUnplugFinished => ProtocolMessages.Event(
-            e.Kind == AgentEventKind.PrepareUnplugFinished ? EventNames.PrepareUnplugFinished : EventNames.CancelUnplugFinished,
+        AgentEventKind.PrepareUnplugFinished or AgentEventKind.CancelUnplugFinished or AgentEventKind.MakeMovableFinished => ProtocolMessages.Event(
+            e.Kind switch
+            {
+                AgentEventKind.PrepareUnplugFinished => EventNames.PrepareUnplugFinished,
+                AgentEventKind.CancelUnplugFinished => EventNames.CancelUnplugFinished,
+                _ => EventNames.MakeMovableFinished,
+            },
             ModelReportBuilder.Operation(e.Operation!, view),
             ProtocolJsonContext.Default.OperationReturn,
             time),

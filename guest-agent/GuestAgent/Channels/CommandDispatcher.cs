@@ -27,6 +27,7 @@ public sealed class CommandDispatcher(AgentCommandService commands, TimeProvider
                 CommandNames.Rescan => (Reply(await NoArguments(request, () => commands.RescanAsync(cancellationToken)).ConfigureAwait(false), ProtocolJsonContext.Default.ModelReport, request), false),
                 CommandNames.PrepareUnplug => (Reply(await commands.PrepareUnplugAsync(Dimm(request), cancellationToken).ConfigureAwait(false), ProtocolJsonContext.Default.OperationReturn, request), false),
                 CommandNames.CancelUnplug => (Reply(await commands.CancelUnplugAsync(Dimm(request), cancellationToken).ConfigureAwait(false), ProtocolJsonContext.Default.OperationReturn, request), false),
+                CommandNames.MakeMovable => (Reply(await commands.MakeMovableAsync(Dimm(request), cancellationToken).ConfigureAwait(false), ProtocolJsonContext.Default.OperationReturn, request), false),
                 CommandNames.SetPolicy => (Reply(commands.SetPolicy(ArgumentReader.Read(request, ProtocolJsonContext.Default.SetPolicyArguments) ?? throw new BadArgumentException("set-policy needs \"policy\"")), ProtocolJsonContext.Default.PolicyReturn, request), false),
                 _ => (Error(ErrorClasses.UnknownCommand, $"unknown command '{Truncate(request.Execute)}'; known: {string.Join(", ", CommandNames.All)}", request), false),
             };

@@ -5,7 +5,7 @@ using GuestAgent.Protocol.Messages;
 
 namespace GuestAgent.Cli;
 
-/// <summary><c>guest-agent prepare-unplug SLOT</c> and <c>guest-agent cancel-unplug SLOT</c>, for admins.</summary>
+/// <summary><c>guest-agent prepare-unplug SLOT</c>, <c>cancel-unplug SLOT</c> and <c>make-movable SLOT</c>, for admins.</summary>
 public static class UnplugCommands
 {
     public static Command PrepareUnplug() => Create(
@@ -17,6 +17,11 @@ public static class UnplugCommands
         CommandNames.CancelUnplug,
         "Online the DIMM in SLOT again (stops a prepare in progress)",
         null);
+
+    public static Command MakeMovable() => Create(
+        CommandNames.MakeMovable,
+        "Move the DIMM in SLOT from a kernel zone into Movable, where it can be unplugged: offline its blocks (refused when what it holds does not fit into the rest of the guest; rolled back if any block fails), then online them Movable",
+        new Option<bool>("--force") { Description = "Offline even when what the DIMM holds does not fit into the rest of the guest: processes may be OOM-killed (the offline still stops if the guest stalls on memory)" });
 
     private static Command Create(string name, string description, Option<bool>? force)
     {

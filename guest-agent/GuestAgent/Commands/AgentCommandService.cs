@@ -23,10 +23,11 @@ public sealed class AgentCommandService(MemoryAgent agent, MemoryAgentOptions op
 
     /// <summary>
     /// What this agent can do. <c>capacity</c>: readiness includes the capacity check and the model carries capacity,
-    /// plug budget, warnings and recoveries; <c>force-prepare</c>: <c>prepare-unplug</c> takes <c>force</c>.
+    /// plug budget, warnings and recoveries; <c>force-prepare</c>: <c>prepare-unplug</c> takes <c>force</c>;
+    /// <c>make-movable</c>: the command of that name.
     /// </summary>
     public static IReadOnlyList<string> Capabilities { get; } =
-        ["model", "events", "prepare-unplug", "cancel-unplug", "set-policy", "rescan", "sync-delimited", "capacity", "force-prepare"];
+        ["model", "events", "prepare-unplug", "cancel-unplug", "set-policy", "rescan", "sync-delimited", "capacity", "force-prepare", "make-movable"];
 
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
@@ -66,6 +67,12 @@ public sealed class AgentCommandService(MemoryAgent agent, MemoryAgentOptions op
 
         var selector = Selector(arguments);
         return Outcome(await Run(() => agent.CancelUnplugAsync(selector, cancellationToken)).ConfigureAwait(false));
+    }
+
+    public async Task<OperationReturn> MakeMovableAsync(DimmArguments arguments, CancellationToken cancellationToken)
+    {
+        var selector = Selector(arguments);
+        return Outcome(await Run(() => agent.MakeMovableAsync(selector, cancellationToken, arguments.Force == true)).ConfigureAwait(false));
     }
 
     public PolicyReturn SetPolicy(SetPolicyArguments arguments)

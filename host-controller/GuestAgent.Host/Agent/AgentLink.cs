@@ -141,6 +141,21 @@ public sealed class AgentLink : IAsyncDisposable
         return RequestAsync(CommandNames.PrepareUnplug, arguments, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken, gone);
     }
 
+    /// <summary>The agent has <c>make-movable</c>.</summary>
+    public bool CanMakeMovable => Hello.Capabilities.Contains(CommandNames.MakeMovable);
+
+    /// <summary><c>make-movable</c> (only to an agent that has it, <see cref="CanMakeMovable"/>); arguments as <see cref="PrepareUnplugAsync"/>.</summary>
+    public Task<OperationReturn> MakeMovableAsync(int slot, bool force, TimeSpan timeout, CancellationToken cancellationToken, Task<string>? gone = null)
+    {
+        var arguments = new JsonObject { ["slot"] = slot };
+        if (force)
+        {
+            arguments["force"] = true;
+        }
+
+        return RequestAsync(CommandNames.MakeMovable, arguments, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken, gone);
+    }
+
     public Task<OperationReturn> CancelUnplugAsync(int slot, TimeSpan timeout, CancellationToken cancellationToken) =>
         RequestAsync(CommandNames.CancelUnplug, new JsonObject { ["slot"] = slot }, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken);
 

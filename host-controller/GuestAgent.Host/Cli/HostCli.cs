@@ -78,6 +78,15 @@ public static class HostCli
             return ExitCodes.Ok;
         }, ct));
 
+        var movableId = new Argument<string>("ID") { Description = "The DIMM's id (see status)" };
+        var movableForce = new Option<bool>("--force") { Description = "Move it even when what it holds does not fit into the rest of the guest while it is offline: the guest's OOM killer may end processes" };
+        var makeMovable = new Command("make-movable", "Ask the guest to move a DIMM it has online in a kernel zone (e.g. onlined by the kernel before the agent started) into Movable, so it can be unplugged later; nothing changes in the hypervisor") { movableId, movableForce };
+        makeMovable.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        {
+            await controller.MakeMovableAsync(r.GetValue(movableId)!, r.GetValue(movableForce), ct).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }, ct));
+
         var target = new Argument<string>("SIZE") { Description = "The memory the VM should have, boot memory included" };
         var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent, and grow beyond the plug budget. " + ForceRisk };
         var setMemory = new Command("set-memory", "Grow by one DIMM (rounded up), or release the DIMMs that best fit the decrease and fit into what the guest can give up") { target, setForce };
@@ -123,7 +132,7 @@ public static class HostCli
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM together with the guest agent, never losing one")
         {
             qmp, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, events,
-            status, plug, unplug, setMemory, watch,
+            status, plug, unplug, makeMovable, setMemory, watch,
         };
     }
 

@@ -40,6 +40,8 @@ public sealed class HostController : IAsyncDisposable
 
     public Task UnplugAsync(string id, bool force, CancellationToken cancellationToken) => UnplugWorkflow.RunAsync(_session, id, force, cancellationToken);
 
+    public Task MakeMovableAsync(string id, bool force, CancellationToken cancellationToken) => MakeMovableWorkflow.RunAsync(_session, id, force, cancellationToken);
+
     public Task<long> SetMemoryAsync(long target, bool force, CancellationToken cancellationToken) => SetMemoryWorkflow.RunAsync(_session, target, force, cancellationToken);
 
     public ValueTask DisposeAsync() => _session.DisposeAsync();

@@ -55,6 +55,15 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
     /// <summary><c>answer</c>, <c>silent</c> (never replies) or <c>junk</c> (replies with garbage).</summary>
     public string Mode { get; set; } = "answer";
 
+    /// <summary>Whether hello lists <c>make-movable</c> (an older agent does not).</summary>
+    public bool MakesMovable { get; set; } = true;
+
+    /// <summary>Slots <c>make-movable</c> was asked for, with its <c>force</c>.</summary>
+    public ConcurrentQueue<(int Slot, bool Force)> MadeMovable { get; } = new();
+
+    /// <summary>When set, <c>make-movable</c> fails with this description (OperationFailed, EBUSY).</summary>
+    public string? MakeMovableFailsWith { get; set; }
+
     public ConcurrentQueue<string> Requests { get; } = new();
 
     public IReadOnlyList<string> RequestNames => Requests.Select(r => JsonNode.Parse(r)!["execute"]!.GetValue<string>()).ToList();
@@ -123,6 +132,17 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
                 };
                 await ReplyAsync(id, JsonSerializer.SerializeToNode(result, ProtocolJsonContext.Default.OperationReturn));
                 break;
+            case "make-movable" when MakeMovableFailsWith is { } why:
+                await SendAsync(new JsonObject { ["error"] = new JsonObject { ["class"] = "OperationFailed", ["desc"] = why, ["errno"] = "EBUSY" }, ["id"] = id }.ToJsonString());
+                break;
+            case "make-movable":
+                MadeMovable.Enqueue((slot, request["arguments"]?["force"]?.GetValue<bool>() == true));
+                NotReady.TryRemove(slot, out _);
+                Blockers.TryRemove(slot, out _);
+                await ReplyAsync(id, JsonSerializer.SerializeToNode(
+                    new OperationReturn { Dimm = $"slot{slot}", Operation = command, Ok = true, Message = "every block is online in Movable", Blocks = [], Readiness = "ready" },
+                    ProtocolJsonContext.Default.OperationReturn));
+                break;
             default:
                 await SendAsync(new JsonObject { ["error"] = new JsonObject { ["class"] = "UnknownCommand", ["desc"] = command }, ["id"] = id }.ToJsonString());
                 break;
@@ -134,7 +154,7 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
 
     private HelloReturn Hello() => new()
     {
-        Protocol = 1, Agent = "guest-agent", Version = "0.1.0", Capabilities = TakesForce ? ["events", "capacity", "force-prepare"] : ["events"], BlockSize = BlockSize, Policy = "movable",
+        Protocol = 1, Agent = "guest-agent", Version = "0.1.0", Capabilities = [.. TakesForce ? new[] { "events", "capacity", "force-prepare" } : ["events"], .. MakesMovable ? new[] { "make-movable" } : []], BlockSize = BlockSize, Policy = "movable",
     };
 
     private ModelReport Model()

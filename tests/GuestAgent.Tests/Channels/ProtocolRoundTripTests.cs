@@ -51,7 +51,7 @@ public class ProtocolRoundTripTests
         var model = await h.Client.ExecuteAsync(CommandNames.GetModel, null, ProtocolJsonContext.Default.ModelReport, Ct);
 
         Assert.Equal("ready", model.Dimms.Single(d => d.Slot == 0).Readiness);
-        Assert.StartsWith("memory34 is in zone Normal (present at boot", model.Dimms.Single(d => d.Slot == 1).Reason, StringComparison.Ordinal);
+        Assert.StartsWith("memory34 is in zone Normal (onlined there before the agent started: at boot, by a udev rule or by an administrator; make-movable", model.Dimms.Single(d => d.Slot == 1).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -69,6 +69,26 @@ public class ProtocolRoundTripTests
         Assert.True(finished["data"]!["ok"]!.GetValue<bool>());
         Assert.True(cancelled.Ok);
         Assert.Equal("Movable", h.Tree.ReadZones(32));
+    }
+
+    [Fact]
+    public async Task MakeMovableMovesAKernelZoneDimmWithItsEventAndAnOlderHostsArgumentsAreChecked()
+    {
+        await using var h = await SessionHarness.StartAsync();
+
+        var hello = await h.Client.ExecuteAsync(CommandNames.Hello, new JsonObject { ["protocol"] = 1 }, ProtocolJsonContext.Default.HelloReturn, Ct);
+        var moved = await h.Client.ExecuteAsync(CommandNames.MakeMovable, new JsonObject { ["slot"] = 1 }, ProtocolJsonContext.Default.OperationReturn, Ct);
+        var finished = await NextEventAsync(h.Client, EventNames.MakeMovableFinished);
+        var unknown = await Assert.ThrowsAsync<ProtocolErrorException>(() => h.Client.ExecuteAsync(CommandNames.MakeMovable, new JsonObject { ["slot"] = 7 }, Ct));
+
+        Assert.Contains("make-movable", hello.Capabilities);
+        Assert.True(moved.Ok);
+        Assert.Equal("make-movable", moved.Operation);
+        Assert.Equal("ready", moved.Readiness);
+        Assert.Equal(["memory34", "memory35", "memory35", "memory34"], moved.Blocks.Select(b => b.Block));
+        Assert.Equal("make-movable", finished["data"]!["operation"]!.GetValue<string>());
+        Assert.Equal("Movable", h.Tree.ReadZones(34));
+        Assert.Equal(ErrorClasses.NotFound, unknown.Error.Class);
     }
 
     [Fact]
