@@ -19,6 +19,9 @@ dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
 # The agent as the RPM ships it and the host controller as users get it (NativeAOT): the end-to-end tests run these.
 bash scripts/publish-aot.sh >/dev/null
 bash scripts/publish-aot.sh host-controller/GuestAgent.Host artifacts/aot-host >/dev/null
+# The RPM the systemd guest installs (release 1) and upgrades to (release 2), apart from the packaging tests' builds.
+rm -rf artifacts/vm-rpms && mkdir -p artifacts/vm-rpms
+for release in 1 2; do cp "$(bash scripts/rpm.sh "$release")" artifacts/vm-rpms/; done
 
 results="$repo/artifacts/test-results"
 rm -rf "$results"

@@ -29,10 +29,20 @@ public class ScenarioVm : IAsyncLifetime
     /// <summary>Whether the agent is started once the guest is up (else the scenario starts it).</summary>
     protected virtual bool StartsAgent => true;
 
+    /// <summary>Added to the guest kernel's command line (see tests/vm/init).</summary>
+    protected virtual string KernelArguments => "";
+
+    /// <summary>Whether the agent's virtio-serial port is there at boot.</summary>
+    protected virtual bool AgentPortAtBoot => true;
+
+    /// <summary>Runs once the guest's control shell answers, before the agent is started.</summary>
+    protected virtual Task BootedAsync() => Task.CompletedTask;
+
     public async ValueTask InitializeAsync()
     {
-        _vm = await VmStart.StartOrSkipAsync(kernel: Kernel);
+        _vm = await VmStart.StartOrSkipAsync(KernelArguments, Kernel, AgentPortAtBoot);
         _qmp = await QmpTestClient.ConnectAsync(_vm.QmpSocket);
+        await BootedAsync();
         BootMemTotalKb = await MemTotalKbAsync();
         if (StartsAgent)
         {

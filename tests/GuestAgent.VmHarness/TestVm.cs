@@ -52,7 +52,10 @@ public sealed class TestVm : IAsyncDisposable
     public string ConsoleLog => File.Exists(Path.Combine(_dir.Path, "console.log")) ? File.ReadAllText(Path.Combine(_dir.Path, "console.log")) : "";
 
     /// <summary>Boots a guest of <paramref name="kernel"/> (5.10, 6.1 or 6.12) and waits for its control shell.</summary>
-    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel)
+    /// <param name="extraKernelArguments">Appended to the kernel command line (e.g. <c>guest_agent_init=systemd</c>, see tests/vm/init).</param>
+    /// <param name="kernel">The kernel of the matrix.</param>
+    /// <param name="agentPort">Whether the agent's virtserialport is there at boot (else <see cref="AddAgentPortAsync"/> hot-plugs it).</param>
+    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true)
     {
         var image = VmImage.Directory(kernel);
         var dir = new TemporaryDirectory();
@@ -78,10 +81,15 @@ public sealed class TestVm : IAsyncDisposable
             "-device", "virtio-9p-pci,fsdev=shared,mount_tag=shared",
             "-device", "virtio-serial-pci,id=vser0",
             "-chardev", $"socket,id=agent,path={P("agent.sock")},server=on,wait=off",
-            "-device", $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName},id={AgentPortId}",
         })
         {
             start.ArgumentList.Add(arg);
+        }
+
+        if (agentPort)
+        {
+            start.ArgumentList.Add("-device");
+            start.ArgumentList.Add(AgentPortDevice);
         }
 
         var watch = Stopwatch.StartNew();
@@ -109,6 +117,14 @@ public sealed class TestVm : IAsyncDisposable
             throw;
         }
     }
+
+    private const string AgentPortDevice = $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName},id={AgentPortId}";
+
+    /// <summary>Hot-plugs the agent's virtserialport (for a guest started without it) through the given QMP monitor.</summary>
+    public static Task AddAgentPortAsync(QmpTestClient qmp) => qmp.ExecuteAsync("device_add", new Dictionary<string, object>
+    {
+        ["driver"] = "virtserialport", ["bus"] = "vser0.0", ["chardev"] = "agent", ["name"] = AgentPortName, ["id"] = AgentPortId,
+    });
 
     /// <summary>Starts the agent in the guest in the background, logging to /tmp/agent.log; waits until it serves the host's port (after its first scan).</summary>
     public async Task StartAgentAsync(string arguments = "")

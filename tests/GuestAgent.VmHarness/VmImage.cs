@@ -73,6 +73,14 @@ public static class VmImage
             ? path
             : throw new InvalidOperationException($"the host controller is not published: {path} (bash scripts/publish-aot.sh host-controller/GuestAgent.Host artifacts/aot-host; the test command does)");
 
+    /// <summary>
+    /// The RPM of <paramref name="release"/> (1, or 2 for an upgrade) as <c>scripts/test.sh</c> builds it for the systemd
+    /// guest into artifacts/vm-rpms/ (apart from the packaging tests' own builds, which run meanwhile).
+    /// </summary>
+    public static string Rpm(int release) =>
+        System.IO.Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "artifacts", "vm-rpms"), $"guest-agent-*-{release}.x86_64.rpm").SingleOrDefault()
+        ?? throw new InvalidOperationException($"no RPM of release {release} in artifacts/vm-rpms (the test command builds it: bash scripts/rpm.sh {release})");
+
     /// <summary>The JIT build of guest-agent-host (same configuration as the caller), for the benchmark's comparison.</summary>
     public static string HostControllerDllForBench() => Built(Path.Combine("host-controller", "GuestAgent.Host"), "guest-agent-host.dll");
 

@@ -12,7 +12,9 @@ namespace GuestAgent.Memory.Agent;
 /// <c>online_movable</c>, so hot-added blocks are Movable before any uevent is handled (and before a distribution's
 /// udev rule can online them into the kernel zone); only for <c>movable</c>, since the kernel cannot apply the other
 /// policies' per-DIMM decisions. The previous value comes back when the agent stops or the policy changes; a kernel
-/// that refuses the value is noted once.</item>
+/// that refuses the value is noted once. The previous value is also kept in the runtime directory, so that an agent
+/// restarted after a crash (systemd keeps the directory across restarts) still knows it instead of taking its
+/// predecessor's <c>online_movable</c> for the administrator's choice.</item>
 /// <item>the udev drop-in's marker: the state word the policy picks for new memory, in the runtime directory; absent
 /// while the policy is <c>none</c> and after the agent stops.</item>
 /// </list>
@@ -22,10 +24,14 @@ public sealed class KernelOnliningSettings(IBlockStateWriter writer, string runt
     /// <summary>The file the udev drop-in reads.</summary>
     public const string MarkerFileName = "onlining-active";
 
+    /// <summary>The value <c>auto_online_blocks</c> had before an agent set it, while one has it set.</summary>
+    public const string AutoOnlineBeforeFileName = "auto-online-before";
+
     private const string OnlineMovable = "online_movable";
 
     private readonly Lock _lock = new();
     private readonly string _markerPath = Path.Combine(runtimeDirectory, MarkerFileName);
+    private readonly string _beforePath = Path.Combine(runtimeDirectory, AutoOnlineBeforeFileName);
     private string? _markerWord;
     private string? _autoOnlineBefore;
     private bool _autoOnlineUnavailable;
@@ -99,6 +105,13 @@ public sealed class KernelOnliningSettings(IBlockStateWriter writer, string runt
             var current = writer.ReadAutoOnlineBlocks();
             if (current == OnlineMovable)
             {
+                if (ReadBefore() is { } saved)
+                {
+                    // An earlier agent set it and did not live to give it back.
+                    _autoOnlineBefore = saved;
+                    logger.LogInformation("auto_online_blocks is online_movable as an earlier agent set it; {Before} comes back when the agent stops", saved);
+                }
+
                 return;
             }
 
@@ -106,6 +119,7 @@ public sealed class KernelOnliningSettings(IBlockStateWriter writer, string runt
             if (result.Succeeded)
             {
                 _autoOnlineBefore = current;
+                SaveBefore(current!);
                 logger.LogInformation("The kernel onlines hot-added memory as movable itself (auto_online_blocks: {Before} -> online_movable)", current);
             }
             else
@@ -127,6 +141,32 @@ public sealed class KernelOnliningSettings(IBlockStateWriter writer, string runt
             }
 
             _autoOnlineBefore = null;
+            TryDelete(_beforePath);
+        }
+    }
+
+    private string? ReadBefore()
+    {
+        try
+        {
+            var word = File.ReadAllText(_beforePath).Trim();
+            return word is "offline" or "online" or "online_kernel" ? word : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private void SaveBefore(string word)
+    {
+        try
+        {
+            RuntimeFile.WriteWhole(_beforePath, word + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Cannot record auto_online_blocks' value in {Path} ({Reason}); an agent restarted after a crash would not give it back", _beforePath, e.Message);
         }
     }
 

@@ -73,7 +73,10 @@ public sealed class VirtioSerialListener(SysfsRoot sysfs, ChannelOptions options
 
             if (!said)
             {
-                logger.LogWarning(
+                // A VM defined without the port is a normal setup (onlining needs no host): said as information. A port
+                // that is there but cannot be opened is a fault: a warning.
+                logger.Log(
+                    device is null ? LogLevel.Information : LogLevel.Warning,
                     "No usable virtio-serial port named {Port} ({Reason}); onlining goes on, looking again every {Interval}",
                     options.VirtioPortName,
                     device is null ? "not found under " + Path.Combine(sysfs.Path, "class", "virtio-ports") : $"{device}: {Stdlib.GetLastError()}",

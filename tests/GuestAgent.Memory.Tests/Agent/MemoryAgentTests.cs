@@ -234,6 +234,40 @@ public class MemoryAgentTests
     }
 
     [Fact]
+    public async Task AnAgentRestartedAfterACrashStillGivesAutoOnlineItsValueBack()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8));
+        var path = Path.Combine(h.Tree.RootPath, "devices", "system", "memory", "auto_online_blocks");
+        var before = Path.Combine(h.RuntimeDirectory, KernelOnliningSettings.AutoOnlineBeforeFileName);
+        // What a first agent that set it and was then killed (kill -9, the OOM killer) leaves behind.
+        File.WriteAllText(path, "online_movable\n");
+        File.WriteAllText(before, "offline\n");
+
+        await h.StartAsync();
+        var running = File.ReadAllText(path).Trim();
+        await h.StopAsync();
+
+        Assert.Equal("online_movable", running);
+        Assert.Equal("offline", File.ReadAllText(path).Trim());
+        Assert.False(File.Exists(before));
+        Assert.DoesNotContain("online_movable", h.Writer.AutoOnlineWrites); // it was set already
+    }
+
+    [Fact]
+    public async Task TheValueToGiveBackIsKeptInTheRuntimeDirectoryWhileTheAgentHasItSet()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8));
+        var before = Path.Combine(h.RuntimeDirectory, KernelOnliningSettings.AutoOnlineBeforeFileName);
+
+        await h.StartAsync();
+        var kept = File.ReadAllText(before).Trim();
+        await h.StopAsync();
+
+        Assert.Equal("offline", kept);
+        Assert.False(File.Exists(before));
+    }
+
+    [Fact]
     public async Task AKernelThatRefusesAutoOnlineLeavesTheOnliningToTheAgent()
     {
         await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2));

@@ -27,7 +27,7 @@ public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
         Assert.Equal(
             [
                 "/etc/guest-agent", "/etc/guest-agent/guest-agent.json", "/usr/bin/guest-agent",
-                "/usr/lib/systemd/system/guest-agent.service", "/usr/lib/udev/rules.d/39-guest-agent-memory.rules",
+                "/usr/lib/systemd/system-preset/80-guest-agent.preset", "/usr/lib/systemd/system/guest-agent.service", "/usr/lib/udev/rules.d/39-guest-agent-memory.rules",
                 "/usr/libexec/guest-agent", "/usr/libexec/guest-agent/guest-agent", "/usr/libexec/guest-agent/libMonoPosixHelper.so",
                 "/usr/share/dbus-1/system.d/org.guestagent.Memory1.conf",
                 "/usr/share/doc/guest-agent-0.1.0", "/usr/share/doc/guest-agent-0.1.0/README.md",
@@ -79,8 +79,8 @@ public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
     [InlineData("POSTIN", "2", "udevadm control --reload")]
     [InlineData("PREUN", "0", "systemctl --no-reload disable --now guest-agent.service")]
     [InlineData("PREUN", "1", "")]
-    [InlineData("POSTUN", "1", "systemctl try-restart guest-agent.service|udevadm control --reload")]
-    [InlineData("POSTUN", "0", "udevadm control --reload")]
+    [InlineData("POSTUN", "1", "systemctl daemon-reload|systemctl try-restart guest-agent.service|udevadm control --reload")]
+    [InlineData("POSTUN", "0", "systemctl daemon-reload|udevadm control --reload")]
     public async Task ScriptsTellInstallUpgradeAndRemovalApart(string scriptlet, string argument, string expectedCalls)
     {
         using var bin = new TemporaryDirectory();
