@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 need=()
 # rpm (rpmbuild, rpm2cpio) and rpmlint build and check the RPM; cpio unpacks it in the packaging tests.
 # dbus-daemon and dbus-bin (dbus-send, dbus-monitor) run the private bus of the D-Bus tests.
-for pkg in coreutils util-linux systemd udev rpm rpmlint cpio dbus-daemon dbus-bin; do
+# binutils (objdump) reads the glibc versions the shipped binaries need; npm fetches the pinned Zig (scripts/zig.sh)
+# and is installed only where no npm is there (a Node.js from elsewhere brings its own).
+for pkg in coreutils util-linux systemd udev rpm rpmlint cpio dbus-daemon dbus-bin binutils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+command -v npm >/dev/null || need+=(npm)
 if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q

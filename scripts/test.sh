@@ -14,6 +14,9 @@ GUEST_AGENT_VM_DIR=$(bash tests/vm/prepare.sh 6.1)
 GUEST_AGENT_VM_DIR_5_10=$(bash tests/vm/prepare.sh 5.10)
 GUEST_AGENT_VM_DIR_6_12=$(bash tests/vm/prepare.sh 6.12)
 export GUEST_AGENT_VM_DIR GUEST_AGENT_VM_DIR_5_10 GUEST_AGENT_VM_DIR_6_12 GUEST_AGENT_VM_REQUIRED=1
+# Debian 11's glibc 2.31 and zlib, unpacked: the packaged binary must run on it (RHEL 8 has 2.28).
+GUEST_AGENT_OLD_ROOT=$(bash tests/oldroot/prepare.sh)
+export GUEST_AGENT_OLD_ROOT
 
 dotnet build GuestAgent.sln -c Release --nologo -v quiet --no-restore
 # The agent as the RPM ships it and the host controller as users get it (NativeAOT): the end-to-end tests run these.

@@ -32,28 +32,7 @@ case "$kernel" in
   6.12) meta=linux-image-6.12-amd64 ;;
   5.10)
     meta=linux-image-amd64
-    private="$cache/apt-bullseye"
-    mkdir -p "$private/lists/partial" "$private/archives/partial" "$private/sources.list.d"
-    cat > "$private/sources.list" <<SOURCES
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bullseye main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bullseye-security main
-SOURCES
-    cat > "$private/apt.conf" <<CONF
-Dir::State::lists "$private/lists";
-Dir::State::status "$private/status";
-Dir::Cache::archives "$private/archives";
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-Dir::Etc::sourcelist "$private/sources.list";
-Dir::Etc::sourceparts "$private/sources.list.d";
-Acquire::Check-Valid-Until "false";
-CONF
-    : > "$private/status"
-    apt_env=(env "APT_CONFIG=$private/apt.conf")
-    if [[ ! -f "$private/.updated" ]]; then
-      "${apt_env[@]}" apt-get update -q >&2
-      touch "$private/.updated"
-    fi
+    apt_env=(env "APT_CONFIG=$(bash "$here/../../scripts/debian-suite-apt.sh" bullseye)")
     ;;
   *) echo "unknown kernel '$kernel' (5.10, 6.1 or 6.12)" >&2; exit 2 ;;
 esac

@@ -6,8 +6,8 @@ namespace GuestAgent.Tests.Packaging;
 
 /// <summary>
 /// The RPM built by <c>scripts/rpm.sh</c> with Debian's rpmbuild: its file list, requirements, configuration files and
-/// scripts, rpmlint, the packaged (self-contained, trimmed) binary actually running, and install → upgrade → erase in a
-/// private rpm root keeping what a user changed.
+/// scripts, rpmlint, the packaged NativeAOT binary actually running (here, and on Debian 11's glibc), the glibc it
+/// needs (RHEL 8's 2.28 at most), and install → upgrade → erase in a private rpm root keeping what a user changed.
 /// </summary>
 public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
 {
@@ -150,5 +150,90 @@ public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
 
         Assert.False(File.Exists(Path.Combine(root.Path, "usr", "libexec", "guest-agent", "guest-agent")));
         Assert.Contains("auto-movable", await File.ReadAllTextAsync(config + ".rpmsave", TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>RHEL/CentOS 8's glibc: the newest symbol version anything the package ships may need.</summary>
+    private static readonly Version Rhel8Glibc = new(2, 28);
+
+    /// <summary>The glibc symbol versions an ELF file needs (objdump -T), newest first.</summary>
+    private static async Task<List<Version>> GlibcVersionsAsync(string elf)
+    {
+        var (code, output) = await PackagingTools.RunAsync("/usr/bin/objdump", "-T", elf);
+        Assert.True(code == 0, output);
+        return System.Text.RegularExpressions.Regex.Matches(output, @"GLIBC_(\d+\.\d+(?:\.\d+)?)")
+            .Select(m => Version.Parse(m.Groups[1].Value)).Distinct().OrderDescending().ToList();
+    }
+
+    [Fact]
+    public async Task EveryElfFileItShipsRunsOnRhel8sGlibc()
+    {
+        PackagingTools.Require("/usr/bin/objdump");
+        var shipped = Directory.EnumerateFiles(rpm.Unpacked.Path, "*", SearchOption.AllDirectories)
+            .Where(f => !File.GetAttributes(f).HasFlag(FileAttributes.ReparsePoint) && File.ReadAllBytes(f) is [0x7f, (byte)'E', (byte)'L', (byte)'F', ..])
+            .ToList();
+        var control = await GlibcVersionsAsync("/usr/bin/true"); // linked here against this machine's glibc
+
+        Assert.Equal(["guest-agent", "libMonoPosixHelper.so"], shipped.Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach (var elf in shipped)
+        {
+            var newest = (await GlibcVersionsAsync(elf))[0];
+            Assert.True(newest <= Rhel8Glibc, $"{Path.GetFileName(elf)} needs GLIBC_{newest}");
+        }
+
+        Assert.True(control[0] > Rhel8Glibc, "the check would see a binary that needs a newer glibc");
+    }
+
+    [Fact]
+    public async Task ItsRequirementsAskForNoGlibcNewerThanRhel8s()
+    {
+        var requires = (await QueryAsync(rpm.First, "--requires")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var versions = requires
+            .Select(r => System.Text.RegularExpressions.Regex.Match(r, @"\(GLIBC_(\d+\.\d+(?:\.\d+)?)\)"))
+            .Where(m => m.Success)
+            .Select(m => Version.Parse(m.Groups[1].Value))
+            .ToList();
+
+        Assert.NotEmpty(versions);
+        Assert.True(versions.Max() <= Rhel8Glibc, string.Join('\n', requires));
+    }
+
+    /// <summary>
+    /// The packaged binary on the oldest userland at hand: a root holding only Debian 11's glibc 2.31 and zlib
+    /// (tests/oldroot/prepare.sh, named by GUEST_AGENT_OLD_ROOT; the test command prepares it), where a binary linked
+    /// here against glibc 2.36 fails to start.
+    /// </summary>
+    [Fact]
+    public async Task ThePackagedBinaryRunsOnDebian11sGlibcWhereOneLinkedHereDoesNot()
+    {
+        var root = Environment.GetEnvironmentVariable("GUEST_AGENT_OLD_ROOT");
+        if (string.IsNullOrEmpty(root) || !File.Exists(Path.Combine(root, "lib", "x86_64-linux-gnu", "libc.so.6")))
+        {
+            PackagingTools.Require(Path.Combine(root ?? "(GUEST_AGENT_OLD_ROOT unset)", "lib", "x86_64-linux-gnu", "libc.so.6"));
+        }
+
+        using var inside = new TemporaryDirectory(Path.Combine(root!, "tmp"));
+        var name = Path.GetFileName(inside.Path);
+        foreach (var file in new[] { "guest-agent", "libMonoPosixHelper.so" })
+        {
+            File.Copy(Path.Combine(rpm.Unpacked.Path, "usr", "libexec", "guest-agent", file), Path.Combine(inside.Path, file));
+        }
+
+        File.Copy("/usr/bin/true", Path.Combine(inside.Path, "true"));
+        using var tree = new FakeSysfsTree(parentDirectory: inside.Path);
+        tree.AddBootMemory(8).AddDimm(0, 32, 2);
+        using var proc = new FakeProcTree(parentDirectory: inside.Path);
+        string InRoot(string path) => $"/tmp/{name}/{Path.GetFileName(path)}";
+
+        var scan = await PackagingTools.RunAsync("/usr/sbin/chroot", root!, InRoot("guest-agent"), "scan", "--sysfs-root", InRoot(tree.RootPath), "--proc-root", InRoot(proc.RootPath), "--json");
+        var helper = await PackagingTools.RunAsync("/usr/sbin/chroot", root!, "/lib64/ld-linux-x86-64.so.2", "--list", $"/tmp/{name}/libMonoPosixHelper.so");
+        var control = await PackagingTools.RunAsync("/usr/sbin/chroot", root!, $"/tmp/{name}/true");
+
+        Assert.True(scan.Code == 0, scan.Output);
+        var report = JsonSerializer.Deserialize(scan.Output, ModelJsonContext.Default.ModelReport)!;
+        Assert.Equal(2, report.Dimms.Count);
+        Assert.True(helper.Code == 0, helper.Output);
+        Assert.Contains("libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6", helper.Output, StringComparison.Ordinal);
+        Assert.NotEqual(0, control.Code);
+        Assert.Contains("version `GLIBC_2.34' not found", control.Output, StringComparison.Ordinal);
     }
 }
