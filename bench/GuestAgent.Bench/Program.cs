@@ -66,9 +66,14 @@ if (scenario is "vm" or "all")
     figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), log));
 }
 
+if (scenario is "libvirt" or "all")
+{
+    figures.AddRange(await LibvirtBenchmark.RunAsync(Arg("--rounds", 5), log));
+}
+
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|libvirt|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
     return 2;
 }
 

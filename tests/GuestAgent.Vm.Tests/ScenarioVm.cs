@@ -38,10 +38,23 @@ public class ScenarioVm : IAsyncLifetime
     /// <summary>Runs once the guest's control shell answers, before the agent is started.</summary>
     protected virtual Task BootedAsync() => Task.CompletedTask;
 
+    /// <summary>Boots the guest: QEMU started by the test (default), or a libvirt domain.</summary>
+    protected virtual async Task<TestVm> StartVmAsync() => await VmStart.StartOrSkipAsync(KernelArguments, Kernel, AgentPortAtBoot);
+
+    /// <summary>Whether the test has a QMP monitor of its own (not under libvirt, which owns QEMU's).</summary>
+    protected virtual bool HasTestMonitor => true;
+
+    /// <summary>Ends what <see cref="StartVmAsync"/> started besides the VM.</summary>
+    protected virtual ValueTask StopExtrasAsync() => ValueTask.CompletedTask;
+
     public async ValueTask InitializeAsync()
     {
-        _vm = await VmStart.StartOrSkipAsync(KernelArguments, Kernel, AgentPortAtBoot);
-        _qmp = await QmpTestClient.ConnectAsync(_vm.QmpSocket);
+        _vm = await StartVmAsync();
+        if (HasTestMonitor)
+        {
+            _qmp = await QmpTestClient.ConnectAsync(_vm.QmpSocket);
+        }
+
         await BootedAsync();
         BootMemTotalKb = await MemTotalKbAsync();
         if (StartsAgent)
@@ -105,6 +118,8 @@ public class ScenarioVm : IAsyncLifetime
         {
             await _vm.DisposeAsync();
         }
+
+        await StopExtrasAsync();
 
         GC.SuppressFinalize(this);
     }

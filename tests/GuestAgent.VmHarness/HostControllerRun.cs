@@ -12,7 +12,7 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     public static async Task<HostControllerRun> RunAsync(TestVm vm, params string[] arguments)
     {
         var start = new ProcessStartInfo(VmImage.HostController()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--qmp", vm.HostQmpSocket, "--agent", vm.AgentSocket, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, "--slots", "8", "--max-memory", "4G" }.Concat(arguments))
+        foreach (var argument in vm.HostArguments.Concat(["--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory]).Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -41,6 +41,10 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     /// </summary>
     public static Process StartWatch(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines) =>
         TestSupport.LineCollectingProcess.Start(VmImage.HostController(), ["--qmp", vm.WatchQmpSocket, "watch", "--json"], lines);
+
+    /// <summary>Starts <c>guest-agent-host</c> against the VM without waiting (for a test that ends it midway, by this process).</summary>
+    public static Process Start(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines, params string[] arguments) =>
+        TestSupport.LineCollectingProcess.Start(VmImage.HostController(), [.. vm.HostArguments, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, .. arguments], lines);
 
     /// <summary>Throws with everything it printed unless it exited 0.</summary>
     public HostControllerRun Check() => Code == 0

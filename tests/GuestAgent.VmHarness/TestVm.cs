@@ -6,22 +6,34 @@ namespace GuestAgent.VmHarness;
 /// <summary>
 /// A small guest under QEMU/TCG: Debian's kernel, 1 GiB, <c>slots=8,maxmem=4G</c>, one vCPU, no network; the host's root
 /// shared read-only over 9p (the guest runs the built agent from the repository), a writable shared folder, a QMP
-/// socket, the agent's virtio-serial port as a socket, and the control shell. The test ends only the QEMU it started.
+/// socket, the agent's virtio-serial port as a socket, and the control shell. Started by the test itself
+/// (<see cref="StartAsync"/>) or as a domain of a private libvirtd (<see cref="StartUnderLibvirtAsync"/>, the same
+/// guest defined in libvirt's XML; libvirt then owns QEMU's monitor). The test ends only the VM it started.
 /// </summary>
 public sealed class TestVm : IAsyncDisposable
 {
     public const string AgentPortName = "org.guestagent.memory.0";
 
-    private readonly Process _qemu;
+    private readonly Func<ValueTask> _stop;
     private readonly TemporaryDirectory _dir;
 
-    private TestVm(Process qemu, TemporaryDirectory dir, GuestShell shell, TimeSpan bootTime)
+    private TestVm(Func<ValueTask> stop, TemporaryDirectory dir, GuestShell shell, TimeSpan bootTime, IReadOnlyList<string> hostArguments)
     {
-        _qemu = qemu;
+        _stop = stop;
         _dir = dir;
         Shell = shell;
         BootTime = bootTime;
+        HostArguments = hostArguments;
     }
+
+    /// <summary>
+    /// How <c>guest-agent-host</c> reaches this VM: <c>--qmp</c> and <c>--agent</c> with QEMU's limits, or
+    /// <c>--connect</c> and <c>--domain</c> (agent channel and limits from the domain XML) under libvirt.
+    /// </summary>
+    public IReadOnlyList<string> HostArguments { get; }
+
+    /// <summary>The libvirt domain's name, when it runs under libvirt.</summary>
+    public string? DomainName { get; private init; }
 
     public GuestShell Shell { get; }
 
@@ -107,7 +119,18 @@ public sealed class TestVm : IAsyncDisposable
             }
 
             var shell = await GuestShell.ConnectAsync(P("control.sock"), TimeSpan.FromSeconds(180), () => File.Exists(P("console.log")) ? File.ReadAllText(P("console.log")) : "");
-            return new TestVm(qemu, dir, shell, watch.Elapsed);
+            async ValueTask Stop()
+            {
+                if (!qemu.HasExited)
+                {
+                    qemu.Kill();
+                    await qemu.WaitForExitAsync();
+                }
+
+                qemu.Dispose();
+            }
+
+            return new TestVm(Stop, dir, shell, watch.Elapsed, ["--qmp", P("qmp-host.sock"), "--agent", P("agent.sock"), "--slots", "8", "--max-memory", "4G"]);
         }
         catch
         {
@@ -154,16 +177,46 @@ public sealed class TestVm : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Defines and starts the same guest as a domain of <paramref name="libvirt"/> (<see cref="TestDomainXml"/>) and
+    /// waits for its control shell. Disposing destroys and undefines it.
+    /// </summary>
+    public static async Task<TestVm> StartUnderLibvirtAsync(LibvirtDaemon libvirt, string kernel = VmImage.DefaultKernel, string extraKernelArguments = "")
+    {
+        var image = VmImage.Directory(kernel);
+        var dir = new TemporaryDirectory();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "shared"));
+        var name = "ga-test-" + Path.GetFileName(dir.Path)[^8..];
+        var xml = Path.Combine(dir.Path, "domain.xml");
+        await File.WriteAllTextAsync(xml, TestDomainXml.Build(name, image, dir.Path, VmImage.RepositoryRoot(), extraKernelArguments));
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await libvirt.VirshCheckAsync("define", xml);
+            await libvirt.VirshCheckAsync("start", name);
+            var console = Path.Combine(dir.Path, "console.log");
+            var shell = await GuestShell.ConnectAsync(Path.Combine(dir.Path, "control.sock"), TimeSpan.FromSeconds(180), () => File.Exists(console) ? File.ReadAllText(console) : "");
+            async ValueTask Stop()
+            {
+                await libvirt.VirshAsync("destroy", name);
+                await libvirt.VirshAsync("undefine", name);
+            }
+
+            return new TestVm(Stop, dir, shell, watch.Elapsed, ["--connect", libvirt.Uri, "--domain", name]) { DomainName = name };
+        }
+        catch
+        {
+            await libvirt.VirshAsync("destroy", name);
+            await libvirt.VirshAsync("undefine", name);
+            dir.Dispose();
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Shell.DisposeAsync();
-        if (!_qemu.HasExited)
-        {
-            _qemu.Kill();
-            await _qemu.WaitForExitAsync();
-        }
-
-        _qemu.Dispose();
+        await _stop();
         _dir.Dispose();
     }
 }

@@ -178,6 +178,11 @@ public sealed class MemoryAgent
             }
 
             _rules = _udev.Scan();
+            if (_journal.HasEntries)
+            {
+                ForgetUnpluggedFromJournal(snapshot);
+            }
+
             Publish(snapshot);
             _modelReady.TrySetResult();
             if (_running)
@@ -406,7 +411,8 @@ public sealed class MemoryAgent
         var snapshot = ReadSnapshot();
         foreach (var entry in entries)
         {
-            var dimm = snapshot.FindDimmById(entry.Dimm);
+            // The same slot may hold another DIMM by now (the one journaled was unplugged, then one plugged there).
+            var dimm = snapshot.FindDimmById(entry.Dimm) is { } found && IsSameDimm(found, entry) ? found : null;
             var since = entry.Started.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
             string message;
             if (dimm is null)
@@ -462,6 +468,22 @@ public sealed class MemoryAgent
               + "(the default of kernels built with MHP_DEFAULT_ONLINE_TYPE_ONLINE_AUTO, such as Debian's and RHEL 10's 6.12)"
             : "onlined there before the agent started: at boot, by a udev rule or by an administrator")
         + "; make-movable moves it into Movable if what it holds can move";
+
+    private static bool IsSameDimm(Dimm dimm, UnplugJournalEntry entry) =>
+        entry.Zones.Count == 0 || entry.Zones.Keys.Order().SequenceEqual(dimm.BlockIds.Order());
+
+    /// <summary>Journal entries of DIMMs that are gone (unplugged while the agent held them) go too.</summary>
+    private void ForgetUnpluggedFromJournal(MemorySnapshot snapshot)
+    {
+        foreach (var entry in _journal.Load())
+        {
+            if (snapshot.FindDimmById(entry.Dimm) is not { } dimm || !IsSameDimm(dimm, entry))
+            {
+                _logger.LogDebug("{Dimm} is gone: its unplug journal entry goes", entry.Dimm);
+                _journal.Remove(entry.Dimm);
+            }
+        }
+    }
 
     /// <summary>Why a prepare must not start: what the DIMM holds does not fit (or the guest's accounting is unreadable).</summary>
     private string? CheckCapacity(MemorySnapshot snapshot, Dimm dimm)

@@ -40,6 +40,9 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
         }
     }
 
+    /// <summary>Whether any entry is there (cheap: one directory look, for every reconcile).</summary>
+    public bool HasEntries => Directory.Exists(DirectoryPath) && Directory.EnumerateFiles(DirectoryPath).Any(f => !f.EndsWith(RuntimeFile.TemporarySuffix, StringComparison.Ordinal));
+
     public void Remove(string dimm)
     {
         try

@@ -5,22 +5,23 @@ using GuestAgent.Host.Qmp;
 
 namespace GuestAgent.Host.Cli;
 
-/// <summary><c>watch</c>: QEMU's and the guest's events as they come, one line each, until stopped or QEMU goes away.</summary>
+/// <summary><c>watch</c>: the hypervisor's and the guest's events as they come, one line each, until stopped or the hypervisor goes away.</summary>
 public sealed class EventWatcher(TextWriter output, bool json)
 {
     private readonly Lock _write = new();
 
-    public async Task<int> RunAsync(QmpClient qmp, AgentLink? agent, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(Hypervisor.IHypervisor hypervisor, AgentLink? agent, CancellationToken cancellationToken)
     {
-        using var qemuEvents = qmp.Subscribe();
+        var source = hypervisor.EventSource;
+        using var hypervisorEvents = hypervisor.SubscribeEvents();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var guest = agent is null
             ? Task.CompletedTask
             : PumpAsync("guest", agent.Events.ReadAllAsync(stop.Token).Select(QmpEvent.From));
         try
         {
-            await PumpAsync("qemu", qemuEvents.Events.ReadAllAsync(stop.Token)).ConfigureAwait(false);
-            Write("qemu", "CONNECTION_CLOSED", [], DateTimeOffset.UtcNow);
+            await PumpAsync(source, hypervisorEvents.Events.ReadAllAsync(stop.Token)).ConfigureAwait(false);
+            Write(source, "CONNECTION_CLOSED", [], DateTimeOffset.UtcNow);
             return ExitCodes.Ok;
         }
         catch (OperationCanceledException)
@@ -29,7 +30,7 @@ public sealed class EventWatcher(TextWriter output, bool json)
         }
         finally
         {
-            // QEMU gone or stopped by the user: the guest's side ends with it.
+            // The hypervisor gone or stopped by the user: the guest's side ends with it.
             await stop.CancelAsync().ConfigureAwait(false);
             try
             {

@@ -18,8 +18,11 @@ public static class HostCli
 
     public static RootCommand Create(TextWriter output, TextWriter error)
     {
-        var qmp = new Option<string?>("--qmp") { Description = "QEMU's QMP unix socket (-qmp unix:PATH,server=on,wait=off)", Recursive = true };
-        var agent = new Option<string?>("--agent") { Description = "The host end of the VM's virtio-serial chardev socket for the guest agent", Recursive = true };
+        var qmp = new Option<string?>("--qmp") { Description = "QEMU's QMP unix socket (-qmp unix:PATH,server=on,wait=off): the bare-QEMU backend", Recursive = true };
+        var connect = new Option<string?>("--connect") { Description = "libvirt's connection URI, e.g. qemu:///system: the libvirt backend (with --domain)", Recursive = true };
+        var domain = new Option<string?>("--domain") { Description = "The libvirt domain's name or UUID", Recursive = true };
+        var persistent = new Option<bool>("--persistent") { Description = "libvirt: apply plugs and unplugs to the domain's persistent definition too (default: live only)", Recursive = true };
+        var agent = new Option<string?>("--agent") { Description = "The host end of the VM's virtio-serial chardev socket for the guest agent (libvirt: default from the domain XML)", Recursive = true };
         var state = new Option<string?>("--state") { Description = $"State file (default: STATE-DIR/VM.json, VM being the VM's UUID, name or QEMU process)", Recursive = true };
         var stateDir = new Option<string>("--state-dir") { Description = "Where state files are kept", DefaultValueFactory = _ => HostOptions.DefaultStateDirectory, Recursive = true };
         var lockDir = new Option<string>("--lock-dir") { Description = "Where the per-VM locks are (one controller per VM, whichever monitor it uses)", DefaultValueFactory = _ => HostOptions.DefaultLockDirectory, Recursive = true };
@@ -34,7 +37,10 @@ public static class HostCli
 
         HostOptions Options(ParseResult r) => new()
         {
-            QmpPath = r.GetValue(qmp) is { Length: > 0 } q ? Path.GetFullPath(q) : throw new FormatException("--qmp PATH is required (QEMU's QMP socket)"),
+            QmpPath = Backend(r.GetValue(qmp), r.GetValue(connect), r.GetValue(domain), r.GetValue(persistent)) is "qmp" ? Path.GetFullPath(r.GetValue(qmp)!) : null,
+            LibvirtUri = r.GetValue(connect) is { Length: > 0 } uri ? uri : null,
+            Domain = r.GetValue(domain) is { Length: > 0 } d ? d : null,
+            Persistent = r.GetValue(persistent),
             AgentPath = r.GetValue(agent) is { Length: > 0 } a ? Path.GetFullPath(a) : null,
             StatePath = r.GetValue(state) is { Length: > 0 } s ? Path.GetFullPath(s) : null,
             StateDirectory = Path.GetFullPath(r.GetValue(stateDir)!),
@@ -98,11 +104,11 @@ public static class HostCli
         }, ct));
 
         var watchJson = new Option<bool>("--json") { Description = "One JSON object per event" };
-        var watch = new Command("watch", "Print QEMU's and the guest's events as they come (no lock taken; give it its own QMP socket)") { watchJson };
+        var watch = new Command("watch", "Print the hypervisor's and the guest's events as they come (no lock taken; on bare QEMU give it its own QMP socket)") { watchJson };
         watch.SetAction((r, ct) => ReportErrorsAsync(error, async () =>
         {
             var options = Options(r);
-            await using var client = await QmpClient.ConnectAsync(options.QmpPath!, options.QmpTimeout, ct).ConfigureAwait(false);
+            await using var hypervisor = await Workflows.HostSession.ConnectAsync(options, ct).ConfigureAwait(false);
             AgentLink? link = null;
             if (options.AgentPath is not null)
             {
@@ -112,13 +118,13 @@ public static class HostCli
                 }
                 catch (AgentUnavailableException e)
                 {
-                    await error.WriteLineAsync($"guest-agent-host: watching QEMU only: {e.Message}").ConfigureAwait(false);
+                    await error.WriteLineAsync($"guest-agent-host: watching {hypervisor.EventSource} only: {e.Message}").ConfigureAwait(false);
                 }
             }
 
             try
             {
-                return await new EventWatcher(output, r.GetValue(watchJson)).RunAsync(client, link, ct).ConfigureAwait(false);
+                return await new EventWatcher(output, r.GetValue(watchJson)).RunAsync(hypervisor, link, ct).ConfigureAwait(false);
             }
             finally
             {
@@ -129,9 +135,9 @@ public static class HostCli
             }
         }));
 
-        return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM together with the guest agent, never losing one")
+        return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM (bare, or under libvirt) together with the guest agent, never losing one")
         {
-            qmp, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, events,
+            qmp, connect, domain, persistent, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, events,
             status, plug, unplug, makeMovable, setMemory, watch,
         };
     }
@@ -142,6 +148,22 @@ public static class HostCli
         + "kernel-zone memory usually cannot be offlined (QEMU reports _OST 0x82 and the DIMM stays), and memory that can be is taken from a guest "
         + "that may need it: when what the DIMM holds does not fit into the rest of the guest, the guest's OOM killer ends processes to make room "
         + "(the agent still stops and rolls back if the guest stalls on memory).";
+
+    /// <summary>Which backend the options name; bad combinations are usage errors.</summary>
+    private static string Backend(string? qmp, string? connect, string? domain, bool persistent)
+    {
+        var bare = !string.IsNullOrEmpty(qmp);
+        var libvirt = !string.IsNullOrEmpty(connect);
+        return (bare, libvirt) switch
+        {
+            (true, true) => throw new FormatException("give either --qmp PATH (bare QEMU) or --connect URI (libvirt), not both"),
+            (false, false) => throw new FormatException("no hypervisor given: --qmp PATH (bare QEMU) or --connect URI --domain NAME (libvirt)"),
+            (true, false) when !string.IsNullOrEmpty(domain) || persistent => throw new FormatException("--domain and --persistent go with --connect (libvirt), not --qmp"),
+            (false, true) when string.IsNullOrEmpty(domain) => throw new FormatException("--connect needs --domain NAME|UUID"),
+            (true, false) => "qmp",
+            _ => "libvirt",
+        };
+    }
 
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");
@@ -166,7 +188,7 @@ public static class HostCli
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException or Hypervisor.HypervisorRefusedException)
+        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException or Hypervisor.HypervisorRefusedException or Libvirt.LibvirtException)
         {
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failed;

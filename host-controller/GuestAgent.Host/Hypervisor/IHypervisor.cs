@@ -15,6 +15,21 @@ public interface IHypervisor : IAsyncDisposable
     /// <summary>Which VM this is; the lock and the default state file are named after it.</summary>
     VmIdentity Identity { get; }
 
+    /// <summary>What <c>watch</c> calls its events' source: <c>qemu</c> or <c>libvirt</c>.</summary>
+    string EventSource { get; }
+
+    /// <summary>The ids of the DIMMs this controller plugs: <c>ga-dimmN</c> (QEMU), <c>ua-ga-dimmN</c> (libvirt's user aliases).</summary>
+    string DeviceIdPrefix { get; }
+
+    /// <summary>The host end of the agent's channel as the hypervisor's own configuration names it (libvirt's domain XML); null where it cannot tell.</summary>
+    string? AgentChannelPath { get; }
+
+    /// <summary>Whether the hypervisor creates and removes a DIMM's memory backend itself (libvirt), so there is none to name.</summary>
+    bool RemovesBackends { get; }
+
+    /// <summary>The hypervisor's events from now on, in QMP's shape (for <c>watch</c>).</summary>
+    QmpEventSubscription SubscribeEvents();
+
     Task<HypervisorMemory> ReadMemoryAsync(CancellationToken cancellationToken);
 
     /// <summary>

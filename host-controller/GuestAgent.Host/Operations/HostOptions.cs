@@ -8,7 +8,16 @@ public sealed record HostOptions
     /// <summary>QEMU's QMP unix socket (the bare-QEMU backend).</summary>
     public string? QmpPath { get; init; }
 
-    /// <summary>The host end of the VM's virtio-serial chardev socket; null: no agent.</summary>
+    /// <summary>libvirt's connection URI (the libvirt backend), e.g. <c>qemu:///system</c>.</summary>
+    public string? LibvirtUri { get; init; }
+
+    /// <summary>The libvirt domain's name or UUID.</summary>
+    public string? Domain { get; init; }
+
+    /// <summary>libvirt: apply every change to the domain's persistent definition too (default: live only).</summary>
+    public bool Persistent { get; init; }
+
+    /// <summary>The host end of the VM's virtio-serial chardev socket; null: the one libvirt's domain XML names, else no agent.</summary>
     public string? AgentPath { get; init; }
 
     /// <summary>The state file; null: <c>STATE-DIRECTORY/VM-KEY.json</c>.</summary>

@@ -11,13 +11,15 @@ public sealed record DeviceNames(string Device, string Backend)
     public const string DevicePrefix = "ga-dimm";
     public const string BackendPrefix = "ga-mem";
 
-    public static DeviceNames Next(IEnumerable<string> usedIds)
+    /// <param name="usedIds">Ids and backends the hypervisor and the state file use.</param>
+    /// <param name="devicePrefix">The hypervisor's prefix (<c>ga-dimm</c>; libvirt's aliases: <c>ua-ga-dimm</c>).</param>
+    public static DeviceNames Next(IEnumerable<string> usedIds, string devicePrefix = DevicePrefix)
     {
         var used = new HashSet<string>(usedIds, StringComparer.Ordinal);
         for (var n = 0; ; n++)
         {
             var names = new DeviceNames(
-                DevicePrefix + n.ToString(CultureInfo.InvariantCulture),
+                devicePrefix + n.ToString(CultureInfo.InvariantCulture),
                 BackendPrefix + n.ToString(CultureInfo.InvariantCulture));
             if (!used.Contains(names.Device) && !used.Contains(names.Backend))
             {

@@ -29,6 +29,17 @@ public sealed class QmpHypervisor : IHypervisor
 
     public QmpClient Client => _qmp;
 
+    public string EventSource => "qemu";
+
+    public bool RemovesBackends => false;
+
+    public string DeviceIdPrefix => Planning.DeviceNames.DevicePrefix;
+
+    /// <summary>QMP does not say where a chardev's socket is: <c>--agent</c> gives it.</summary>
+    public string? AgentChannelPath => null;
+
+    public QmpEventSubscription SubscribeEvents() => _qmp.Subscribe();
+
     public static async Task<QmpHypervisor> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var qmp = await QmpClient.ConnectAsync(path, timeout, cancellationToken).ConfigureAwait(false);

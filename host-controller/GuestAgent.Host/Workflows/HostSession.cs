@@ -65,15 +65,18 @@ public sealed class HostSession : IAsyncDisposable
 
             state.Vm = hypervisor.Identity.Key;
             string? problem = null;
-            if (options.AgentPath is null)
+            var agentPath = options.AgentPath ?? hypervisor.AgentChannelPath;
+            if (agentPath is null)
             {
-                problem = "no --agent channel given";
+                problem = hypervisor.EventSource == "libvirt"
+                    ? $"the domain has no unix channel for {options.AgentPortName} and no --agent was given"
+                    : "no --agent channel given";
             }
             else
             {
                 try
                 {
-                    agent = await AgentLink.ConnectAsync(options.AgentPath, options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+                    agent = await AgentLink.ConnectAsync(agentPath, options.AgentTimeout, cancellationToken).ConfigureAwait(false);
                     state.GuestBlockSize = agent.Hello.BlockSize > 0 ? agent.Hello.BlockSize : state.GuestBlockSize;
                 }
                 catch (AgentUnavailableException e)
@@ -99,10 +102,28 @@ public sealed class HostSession : IAsyncDisposable
         }
     }
 
-    private static async Task<IHypervisor> ConnectAsync(HostOptions options, CancellationToken cancellationToken) =>
-        options.QmpPath is { } qmp
-            ? await QmpHypervisor.ConnectAsync(qmp, options.QmpTimeout, cancellationToken).ConfigureAwait(false)
-            : throw new HostCommandException("no hypervisor given: --qmp PATH");
+    /// <summary>The backend the options name: bare QEMU (<c>--qmp</c>) or libvirt (<c>--connect</c> with <c>--domain</c>).</summary>
+    public static async Task<IHypervisor> ConnectAsync(HostOptions options, CancellationToken cancellationToken)
+    {
+        if (options.QmpPath is { } qmp)
+        {
+            return await QmpHypervisor.ConnectAsync(qmp, options.QmpTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (options is { LibvirtUri: { } uri, Domain: { } domain })
+        {
+            try
+            {
+                return await Libvirt.LibvirtHypervisor.ConnectAsync(uri, domain, options.AgentPortName, options.Persistent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Libvirt.LibvirtException e)
+            {
+                throw new HostCommandException(e.Message, e);
+            }
+        }
+
+        throw new HostCommandException("no hypervisor given: --qmp PATH, or --connect URI with --domain NAME");
+    }
 
     /// <summary>The hypervisor's view now, with the limits it knows or the user gave.</summary>
     public async Task<(HypervisorMemory Memory, VmLimits Limits)> ReadAsync(CancellationToken cancellationToken)

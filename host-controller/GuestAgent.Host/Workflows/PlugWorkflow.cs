@@ -26,14 +26,16 @@ public static class PlugWorkflow
         await CheckBudgetAsync(session, size, node, force, cancellationToken).ConfigureAwait(false);
 
         var used = memory.Dimms.SelectMany(d => new[] { d.Id, d.Backend }).OfType<string>().Concat(session.State.Dimms.SelectMany(d => new[] { d.Id, d.Backend }));
-        var names = DeviceNames.Next(used);
-        var record = new DimmRecord { Id = names.Device, Backend = names.Backend, Size = size, Node = node, Created = session.Time.GetUtcNow() };
+        var names = DeviceNames.Next(used, session.Hypervisor.DeviceIdPrefix);
+        // libvirt manages a DIMM's backend itself: nothing of ours to record or remove.
+        var backend = session.Hypervisor.RemovesBackends ? "" : names.Backend;
+        var record = new DimmRecord { Id = names.Device, Backend = backend, Size = size, Node = node, Created = session.Time.GetUtcNow() };
         session.State.Dimms.Add(record);
         var watch = Stopwatch.StartNew();
         HypervisorDimm dimm;
         try
         {
-            dimm = await session.Hypervisor.PlugAsync(new PlugRequest(names.Device, names.Backend, size, node), step =>
+            dimm = await session.Hypervisor.PlugAsync(new PlugRequest(names.Device, backend, size, node), step =>
             {
                 record.Begin(step == PlugStep.Backend ? DimmOperation.AddingBackend : DimmOperation.AddingDevice, session.Time.GetUtcNow());
                 session.Save();

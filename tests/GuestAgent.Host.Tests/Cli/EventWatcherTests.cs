@@ -16,7 +16,7 @@ public sealed class EventWatcherTests
     {
         var qemu = new SimulatedQemu();
         await using var agent = new ScriptedAgent(qemu);
-        var qmp = await QmpClient.ConnectAsync(qemu.Path, TimeSpan.FromSeconds(5), Token);
+        var qmp = await QmpHypervisor.ConnectAsync(qemu.Path, TimeSpan.FromSeconds(5), Token);
         await using var link = await AgentLink.ConnectAsync(agent.Path, TimeSpan.FromSeconds(5), Token);
         var output = new StringWriter();
         var watching = new EventWatcher(TextWriter.Synchronized(output), json: true).RunAsync(qmp, link, Token);

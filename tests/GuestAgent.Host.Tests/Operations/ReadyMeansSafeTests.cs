@@ -234,7 +234,10 @@ public sealed class ReadyMeansSafeTests
     }
 
     [Theory]
-    [InlineData(new[] { "status" }, "--qmp PATH is required")]
+    [InlineData(new[] { "status" }, "no hypervisor given: --qmp PATH (bare QEMU) or --connect URI --domain NAME (libvirt)")]
+    [InlineData(new[] { "--qmp", "/x", "--connect", "qemu:///system", "status" }, "give either --qmp PATH (bare QEMU) or --connect URI (libvirt), not both")]
+    [InlineData(new[] { "--connect", "qemu:///system", "status" }, "--connect needs --domain NAME|UUID")]
+    [InlineData(new[] { "--qmp", "/x", "--domain", "web1", "status" }, "--domain and --persistent go with --connect (libvirt), not --qmp")]
     [InlineData(new[] { "--qmp", "/x", "unplug" }, "Required argument missing for command: 'unplug'")]
     [InlineData(new[] { "--qmp", "/x", "frobnicate" }, "Unrecognized command or argument 'frobnicate'")]
     [InlineData(new[] { "--qmp", "/x", "--slots", "abc", "status" }, "'abc' is not a valid value for --slots: expected a whole number")]

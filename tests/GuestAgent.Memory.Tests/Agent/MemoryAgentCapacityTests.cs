@@ -100,6 +100,39 @@ public class MemoryAgentCapacityTests
     }
 
     [Fact]
+    public async Task AJournaledDimmThatWasUnpluggedIsNotConfusedWithTheOneInItsSlotNow()
+    {
+        // slot0 was prepared (blocks 32-33) and unplugged; a new DIMM in slot0 has other blocks (online Normal).
+        await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 40, 2, "online", "Normal"));
+        new UnplugJournal(h.RuntimeDirectory, new RecordingLogger()).Write(
+            new UnplugJournalEntry("slot0", true, DateTimeOffset.UtcNow, new Dictionary<int, string> { [32] = "Movable", [33] = "Movable" }));
+
+        await h.StartAsync();
+
+        var recovery = Assert.Single(h.Agent.View.Recoveries);
+        Assert.Contains("is gone now: the unplug completed", recovery.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(h.Writer.Writes, w => w.Block is 40 or 41);
+        Assert.Empty(new UnplugJournal(h.RuntimeDirectory, new RecordingLogger()).Load());
+    }
+
+    [Fact]
+    public async Task APreparedDimmThatIsUnpluggedLeavesNoJournalBehind()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2, "online", "Movable"));
+        await h.StartAsync();
+        var journal = new UnplugJournal(h.RuntimeDirectory, new RecordingLogger());
+
+        await h.Agent.PrepareUnplugAsync(DimmSelector.ForSlot(0), Ct);
+        var held = journal.Load().Count;
+        h.Tree.RemoveBlock(32);
+        h.Tree.RemoveBlock(33);
+        await h.Agent.ReconcileAsync("the DIMM is gone", Ct);
+
+        Assert.Equal(1, held);
+        Assert.Empty(journal.Load());
+    }
+
+    [Fact]
     public async Task APrepareIsJournaledUntilTheDimmIsOnlineAgain()
     {
         await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2, "online", "Movable"));
