@@ -5,6 +5,14 @@ using GuestAgent.VmHarness;
 
 // The README's main job: a small guest on Debian's kernel under QEMU, the agent running in it, the host controller
 // outside; plug two DIMMs, watch them become Movable and ready, shrink back to boot memory, and sum up with timings.
+// With --libvirt the same guest is a domain of a private libvirtd and the controller uses the libvirt backend.
+var underLibvirt = args.Contains("--libvirt");
+if (args.Any(a => a != "--libvirt"))
+{
+    Console.Error.WriteLine("usage: guest-agent-demo [--libvirt]");
+    return 2;
+}
+
 var steps = new List<DemoStep>();
 var total = Stopwatch.StartNew();
 
@@ -19,10 +27,11 @@ void Show(string title, string text)
     }
 }
 
-Say("GuestAgent demo: booting a 1 GiB guest (slots=8, maxmem=4G, 1 vCPU, TCG) ...");
+Say($"GuestAgent demo: booting a 1 GiB guest (slots=8, maxmem=4G, 1 vCPU, TCG){(underLibvirt ? " as a libvirt domain" : "")} ...");
 var watch = Stopwatch.StartNew();
-await using var vm = await TestVm.StartAsync();
-steps.Add(new DemoStep("boot the guest (Debian 6.1 kernel)", watch.Elapsed, "control shell ready"));
+await using var libvirt = underLibvirt ? await LibvirtDaemon.StartAsync() : null;
+await using var vm = libvirt is null ? await TestVm.StartAsync() : await TestVm.StartUnderLibvirtAsync(libvirt);
+steps.Add(new DemoStep(libvirt is null ? "boot the guest (Debian 6.1 kernel)" : "start a private libvirtd, define and boot the domain (Debian 6.1 kernel)", watch.Elapsed, "control shell ready"));
 
 watch.Restart();
 await vm.StartAgentAsync();
@@ -51,7 +60,7 @@ Show("host: guest-agent-host status", (await HostControllerRun.RunAsync(vm, "sta
 
 var shrink = (await HostControllerRun.RunAsync(vm, "set-memory", "1G")).Check();
 Show("host: guest-agent-host set-memory 1G", shrink.Output);
-steps.Add(new DemoStep("set-memory 1G (prepare, device_del, DEVICE_DELETED, object-del x2)", shrink.Elapsed, shrink.Output.Trim().Split('\n')[^1]));
+steps.Add(new DemoStep(libvirt is null ? "set-memory 1G (prepare, device_del, DEVICE_DELETED, object-del x2)" : "set-memory 1G (prepare, detach by alias, DEVICE_REMOVED x2)", shrink.Elapsed, shrink.Output.Trim().Split('\n')[^1]));
 var finalKb = await MemTotalKb();
 Show("guest kernel: hot-plugged blocks after the shrink", (await GuestBlocks()).Length == 0 ? "(none)" : await GuestBlocks());
 
