@@ -152,6 +152,19 @@ public sealed class FakeSysfsTree : IDisposable
         }
     }
 
+    /// <summary>Removes a DIMM as the kernel does when the guest ejects it: its blocks and its ACPI device.</summary>
+    public void RemoveDimm(int slot, IEnumerable<int> blockIds)
+    {
+        foreach (var id in blockIds)
+        {
+            RemoveBlock(id);
+        }
+
+        var name = "PNP0C80:" + slot.ToString("x2", CultureInfo.InvariantCulture);
+        File.Delete(Path.Combine(Root.AcpiDevicesDirectory, name));
+        Directory.Delete(Path.Combine(RootPath, "devices", "LNXSYSTM:00", "LNXSYBUS:00", "PNP0A06:00", name), recursive: true);
+    }
+
     /// <summary>Changes a block as the kernel would; each file is replaced whole, so a concurrent reader never sees it half written.</summary>
     public void SetBlock(int id, string state, string zones)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
@@ -12,62 +11,49 @@ namespace GuestAgent.Protocol.Client;
 /// The host's (and the CLI's) side of the protocol over any byte stream: numbered requests matched to their replies,
 /// events delivered in order on <see cref="Events"/>, junk lines and replies nobody waits for skipped. When the
 /// stream ends, pending requests fail with <see cref="IOException"/>.
+/// While a <c>hello</c> is unanswered, events are held: when its reply comes, everything before the last
+/// <c>AGENT_READY</c> is dropped (<see cref="StaleEvents"/>). A virtio-serial port keeps what the guest wrote while no
+/// host was connected, so the first lines a new host reads can be an earlier agent's greeting and events; the state
+/// begins at the <c>AGENT_READY</c> sent for this hello, the last one before its reply.
 /// </summary>
 public sealed class ProtocolClient : IAsyncDisposable
 {
     private readonly Stream _stream;
-    private readonly JsonLineWriter _writer;
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonObject>> _pending = new();
     private readonly Channel<JsonObject> _events = Channel.CreateUnbounded<JsonObject>(new UnboundedChannelOptions { SingleReader = false });
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reading;
-    private long _nextId;
+    private readonly JsonLineRpc _rpc;
+    private readonly Lock _holding = new();
+    private readonly HashSet<long> _pendingHellos = [];
+    private readonly List<JsonObject> _held = [];
+    private int _stale;
 
     public ProtocolClient(Stream stream)
     {
         _stream = stream;
-        _writer = new JsonLineWriter(stream);
-        _reading = ReadLoopAsync();
+        _rpc = new JsonLineRpc(stream, new JsonLineReader(stream, ProtocolLimits.MaxReplyLineBytes), "the agent", OnEvent, () => _events.Writer.TryComplete(), OnReply);
     }
+
+    /// <summary>Events dropped because they came before the <c>AGENT_READY</c> of a hello (left in the port by an earlier conversation).</summary>
+    public int StaleEvents => Volatile.Read(ref _stale);
 
     /// <summary>Events in arrival order: <c>{"event", "data", "timestamp"}</c>.</summary>
     public ChannelReader<JsonObject> Events => _events.Reader;
 
     /// <summary>Lines that were not JSON objects, or replies to no pending request.</summary>
-    public int SkippedLines { get; private set; }
+    public int SkippedLines => _rpc.SkippedLines;
 
     /// <summary>Sends a request and waits for its reply; an error reply throws <see cref="ProtocolErrorException"/>.</summary>
-    public Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken) =>
-        ExecuteAsync(command, arguments, sentinelFirst: false, cancellationToken);
+    public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken) =>
+        ReturnOf(await _rpc.RequestAsync(command, arguments, sentinelFirst: false, cancellationToken).ConfigureAwait(false));
 
-    private async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, bool sentinelFirst, CancellationToken cancellationToken)
+    private static JsonNode? ReturnOf(JsonObject message)
     {
-        var id = Interlocked.Increment(ref _nextId);
-        var reply = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = reply;
-        try
+        if (message["error"] is JsonObject error)
         {
-            var request = new JsonObject { ["execute"] = command, ["id"] = id };
-            if (arguments is not null)
-            {
-                request["arguments"] = arguments.DeepClone();
-            }
-
-            await _writer.WriteLineAsync(JsonSerializer.SerializeToUtf8Bytes(request, ProtocolClientJsonContext.Default.JsonObject), cancellationToken, sentinelFirst)
-                .ConfigureAwait(false);
-            var message = await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (message["error"] is JsonObject error)
-            {
-                throw new ProtocolErrorException(
-                    new ProtocolError(error["class"]?.GetValue<string>() ?? "?", error["desc"]?.GetValue<string>() ?? "", error["errno"]?.GetValue<string>()));
-            }
-
-            return message["return"];
+            throw new ProtocolErrorException(
+                new ProtocolError(error["class"]?.GetValue<string>() ?? "?", error["desc"]?.GetValue<string>() ?? "", error["errno"]?.GetValue<string>()));
         }
-        finally
-        {
-            _pending.TryRemove(id, out _);
-        }
+
+        return message["return"];
     }
 
     /// <summary>
@@ -78,8 +64,80 @@ public sealed class ProtocolClient : IAsyncDisposable
     public async Task<Payloads.HelloReturn> HelloAsync(IEnumerable<string> capabilities, CancellationToken cancellationToken)
     {
         var arguments = new JsonObject { ["protocol"] = ProtocolLimits.Version, ["capabilities"] = new JsonArray(capabilities.Select(c => (JsonNode?)c).ToArray()) };
-        var reply = await ExecuteAsync(CommandNames.Hello, arguments, sentinelFirst: true, cancellationToken).ConfigureAwait(false);
+        long id = 0;
+        JsonNode? reply;
+        try
+        {
+            reply = ReturnOf(await _rpc.RequestAsync(CommandNames.Hello, arguments, sentinelFirst: true, n => Hold(id = n), cancellationToken).ConfigureAwait(false));
+        }
+        finally
+        {
+            Unhold(id);
+        }
+
         return reply.Deserialize(ProtocolJsonContext.Default.HelloReturn) ?? throw new InvalidDataException("hello returned nothing");
+    }
+
+    private void Hold(long helloId)
+    {
+        lock (_holding)
+        {
+            _pendingHellos.Add(helloId);
+        }
+    }
+
+    /// <summary>A hello given up on (no reply): once no other hello is pending, what was held is delivered as it came.</summary>
+    private void Unhold(long helloId)
+    {
+        lock (_holding)
+        {
+            if (!_pendingHellos.Remove(helloId) || _pendingHellos.Count > 0)
+            {
+                return;
+            }
+
+            foreach (var e in _held)
+            {
+                _events.Writer.TryWrite(e);
+            }
+
+            _held.Clear();
+        }
+    }
+
+    private void OnEvent(JsonObject e)
+    {
+        lock (_holding)
+        {
+            if (_pendingHellos.Count > 0)
+            {
+                _held.Add(e);
+                return;
+            }
+        }
+
+        _events.Writer.TryWrite(e);
+    }
+
+    private void OnReply(long id, JsonObject reply)
+    {
+        lock (_holding)
+        {
+            if (!_pendingHellos.Remove(id))
+            {
+                return;
+            }
+
+            var greeting = _held.FindLastIndex(static e => e["event"]?.GetValue<string>() == EventNames.AgentReady);
+            Interlocked.Add(ref _stale, Math.Max(greeting, 0));
+            for (var i = Math.Max(greeting, 0); i < _held.Count; i++)
+            {
+                _events.Writer.TryWrite(_held[i]);
+            }
+
+            _held.Clear();
+            _pendingHellos.Clear();
+        }
     }
 
     /// <summary>Reads events until one named <paramref name="name"/> arrives (the others are skipped).</summary>
@@ -104,80 +162,7 @@ public sealed class ProtocolClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
-        try
-        {
-            await _reading.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // Closed.
-        }
-
-        _writer.Dispose();
-        _stop.Dispose();
-    }
-
-    private async Task ReadLoopAsync()
-    {
-        await Task.Yield();
-        var reader = new JsonLineReader(_stream, ProtocolLimits.MaxReplyLineBytes);
-        try
-        {
-            while (true)
-            {
-                var read = await reader.ReadLineAsync(_stop.Token).ConfigureAwait(false);
-                if (read.Status == LineReadStatus.EndOfStream)
-                {
-                    break;
-                }
-
-                if (read.Status != LineReadStatus.Line)
-                {
-                    SkippedLines++;
-                    continue;
-                }
-
-                JsonObject? message;
-                try
-                {
-                    message = JsonNode.Parse(read.Line.Span) as JsonObject;
-                }
-                catch (JsonException)
-                {
-                    message = null;
-                }
-
-                if (message is null)
-                {
-                    SkippedLines++;
-                }
-                else if (message.ContainsKey("event"))
-                {
-                    _events.Writer.TryWrite(message);
-                }
-                else if (message["id"] is JsonValue idValue && idValue.TryGetValue<long>(out var id) && _pending.TryGetValue(id, out var waiter))
-                {
-                    waiter.TrySetResult(message);
-                }
-                else
-                {
-                    SkippedLines++;
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // Closed.
-        }
-        finally
-        {
-            _events.Writer.TryComplete();
-            foreach (var waiter in _pending.Values)
-            {
-                waiter.TrySetException(new IOException("the agent closed the connection"));
-            }
-        }
+        await _rpc.DisposeAsync().ConfigureAwait(false);
     }
 }

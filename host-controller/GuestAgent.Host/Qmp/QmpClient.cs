@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GuestAgent.Protocol.Client;
 using GuestAgent.Protocol.Framing;
 
 namespace GuestAgent.Host.Qmp;
@@ -19,14 +19,10 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly JsonLineReader _reader;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonObject>> _pending = new();
     private readonly List<QmpEventSubscription> _subscriptions = [];
     private readonly Lock _subscriptionLock = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task _reading = Task.CompletedTask;
-    private long _nextId;
-    private volatile bool _closed;
+    private JsonLineRpc? _rpc;
+    private bool _closed;
 
     private QmpClient(Socket socket, string path)
     {
@@ -41,10 +37,10 @@ public sealed class QmpClient : IAsyncDisposable
     /// <summary>QEMU's version from the greeting, e.g. "7.2.0".</summary>
     public string Version { get; private set; } = "";
 
-    public int SkippedLines { get; private set; }
+    public int SkippedLines => _rpc?.SkippedLines ?? 0;
 
     /// <summary>Completes when QEMU closes the connection (it quit, or another client took the monitor over).</summary>
-    public Task Closed => _reading;
+    public Task Closed => _rpc?.Completion ?? Task.CompletedTask;
 
     public static async Task<QmpClient> ConnectAsync(string path, TimeSpan greetingTimeout, CancellationToken cancellationToken)
     {
@@ -116,59 +112,32 @@ public sealed class QmpClient : IAsyncDisposable
 
         var version = qmp["version"]?["qemu"];
         Version = version is null ? "?" : $"{version["major"]}.{version["minor"]}.{version["micro"]}";
-        _reading = ReadLoopAsync();
+        _rpc = new JsonLineRpc(_stream, _reader, "QEMU", OnEvent, OnClosed);
         await ExecuteAsync("qmp_capabilities", null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs a command; QEMU's error reply throws <see cref="QmpCommandException"/>, a lost connection <see cref="QmpException"/>.</summary>
     public async Task<JsonNode?> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
     {
-        var id = Interlocked.Increment(ref _nextId);
-        var reply = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = reply;
+        var rpc = _rpc ?? throw new QmpException($"the QMP connection to {Path} is not open");
+        JsonObject message;
         try
         {
-            if (_closed)
-            {
-                throw new QmpException($"the QMP connection to {Path} is closed");
-            }
-
-            var request = new JsonObject { ["execute"] = command, ["id"] = id };
-            if (arguments is not null)
-            {
-                request["arguments"] = arguments.DeepClone();
-            }
-
-            var bytes = Encoding.UTF8.GetBytes(request.ToJsonString() + "\n");
-            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new QmpException($"lost the QMP connection to {Path}: {e.Message}", e);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-
-            var message = await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (message["error"] is JsonObject error)
-            {
-                throw new QmpCommandException(command, error["class"]?.GetValue<string>() ?? "?", error["desc"]?.GetValue<string>() ?? "");
-            }
-
-            return message["return"];
+            message = await rpc.RequestAsync(command, arguments, sentinelFirst: false, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (IOException e)
         {
-            _pending.TryRemove(id, out _);
+            throw new QmpException(rpc.IsClosed ? $"QEMU closed the QMP connection {Path}" : $"lost the QMP connection to {Path}: {e.Message}", e);
         }
+
+        if (message["error"] is JsonObject error)
+        {
+            throw new QmpCommandException(command, error["class"]?.GetValue<string>() ?? "?", error["desc"]?.GetValue<string>() ?? "");
+        }
+
+        return message["return"];
     }
 
-    /// <summary>Events from now on. Subscribe before the command whose events you wait for.</summary>
     public QmpEventSubscription Subscribe()
     {
         var subscription = new QmpEventSubscription(s =>
@@ -311,91 +280,35 @@ public sealed class QmpClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
-        try
+        if (_rpc is not null)
         {
-            await _reading.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
-        {
-            // Closed.
+            await _rpc.DisposeAsync().ConfigureAwait(false);
         }
 
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _writeLock.Dispose();
-        _stop.Dispose();
     }
 
-    private async Task ReadLoopAsync()
+    private void OnEvent(JsonObject message)
     {
-        await Task.Yield();
-        try
+        var e = QmpEvent.From(message);
+        lock (_subscriptionLock)
         {
-            while (true)
+            foreach (var subscription in _subscriptions)
             {
-                var read = await _reader.ReadLineAsync(_stop.Token).ConfigureAwait(false);
-                if (read.Status == LineReadStatus.EndOfStream)
-                {
-                    break;
-                }
-
-                JsonObject? message = null;
-                if (read.Status == LineReadStatus.Line)
-                {
-                    try
-                    {
-                        message = JsonNode.Parse(read.Line.Span) as JsonObject;
-                    }
-                    catch (JsonException)
-                    {
-                        // Counted below.
-                    }
-                }
-
-                if (message is null)
-                {
-                    SkippedLines++;
-                }
-                else if (message.ContainsKey("event"))
-                {
-                    var e = QmpEvent.From(message);
-                    lock (_subscriptionLock)
-                    {
-                        foreach (var subscription in _subscriptions)
-                        {
-                            subscription.Deliver(e);
-                        }
-                    }
-                }
-                else if (message["id"] is JsonValue idValue && idValue.TryGetValue<long>(out var id) && _pending.TryGetValue(id, out var waiter))
-                {
-                    waiter.TrySetResult(message);
-                }
-                else
-                {
-                    SkippedLines++;
-                }
+                subscription.Deliver(e);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
-        {
-            // Closed.
-        }
-        finally
-        {
-            lock (_subscriptionLock)
-            {
-                _closed = true;
-                foreach (var subscription in _subscriptions)
-                {
-                    subscription.Complete();
-                }
-            }
+    }
 
-            foreach (var waiter in _pending.Values)
+    private void OnClosed()
+    {
+        lock (_subscriptionLock)
+        {
+            _closed = true;
+            foreach (var subscription in _subscriptions)
             {
-                waiter.TrySetException(new QmpException($"QEMU closed the QMP connection {Path}"));
+                subscription.Complete();
             }
         }
     }

@@ -39,6 +39,12 @@ public sealed class SimulatedQemu : LineServer
     /// <summary>What the guest does on device_del: <c>eject</c>, <c>refuse</c> (0x82) or <c>ignore</c> (no answer).</summary>
     public string EjectBehaviour { get; set; } = "eject";
 
+    /// <summary>A guest behind this QEMU (see <c>SimulatedGuest</c>): told of each DIMM plugged (slot, address, size).</summary>
+    public Action<int, long, long>? DimmAdded { get; set; }
+
+    /// <summary>A guest behind this QEMU: asked on device_del whether it lets the DIMM in the slot go (and then removes it); overrides <see cref="EjectBehaviour"/>.</summary>
+    public Func<int, bool>? GuestEjects { get; set; }
+
     /// <summary>The greeting line; anything but QEMU's makes a "not QMP" peer.</summary>
     public string Greeting { get; set; } = """{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}""";
 
@@ -241,6 +247,7 @@ public sealed class SimulatedQemu : LineServer
 
                     var slot = Place(id, backend, size, node, true);
                     after.Add(("ACPI_DEVICE_OST", Ost(id, slot, 1, 0)));
+                    DimmAdded?.Invoke(slot, _dimms.Single(d => d["id"]?.GetValue<string>() == id)["addr"]!.GetValue<long>(), size);
                     return (null, null, after);
                 }
 
@@ -256,7 +263,8 @@ public sealed class SimulatedQemu : LineServer
                     var slot = dimm["slot"]!.GetValue<int>();
                     var deviceId = IsAnonymous(dimm) ? null : dimm["id"]!.GetValue<string>();
                     after.Add(("ACPI_DEVICE_OST", Ost(deviceId, slot, 3, 0x84)));
-                    if (EjectBehaviour == "eject")
+                    var behaviour = GuestEjects is { } guest ? (guest(slot) ? "eject" : "refuse") : EjectBehaviour;
+                    if (behaviour == "eject")
                     {
                         _dimms.Remove(dimm);
                         var deleted = new JsonObject();
@@ -269,7 +277,7 @@ public sealed class SimulatedQemu : LineServer
                         after.Add(("DEVICE_DELETED", deleted));
                         after.Add(("ACPI_DEVICE_OST", Ost(null, slot, 3, 0)));
                     }
-                    else if (EjectBehaviour == "refuse")
+                    else if (behaviour == "refuse")
                     {
                         after.Add(("ACPI_DEVICE_OST", Ost(deviceId, slot, 3, 0x82)));
                     }

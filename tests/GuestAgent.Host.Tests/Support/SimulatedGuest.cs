@@ -1,0 +1,128 @@
+using System.Net.Sockets;
+using GuestAgent.Channels;
+using GuestAgent.Commands;
+using GuestAgent.Memory.Agent;
+using GuestAgent.Memory.Model;
+using GuestAgent.TestSupport;
+
+namespace GuestAgent.Host.Tests.Support;
+
+/// <summary>
+/// A guest for the host tests made of the real agent: <see cref="MemoryAgent"/>, its typed command service, the
+/// protocol dispatcher and one <see cref="ProtocolSession"/> per connection, on a fake sysfs tree and a fake proc tree
+/// (1 GiB of boot memory), listening on a unix socket as QEMU's chardev would, and joined to a
+/// <see cref="SimulatedQemu"/>: <c>device_add</c> adds the DIMM's blocks (offline) and its ACPI device and sends the
+/// agent their uevents; <c>device_del</c> ejects a DIMM only when every block is offline (what the guest kernel does
+/// after the agent prepared it), and is refused with <c>_OST</c> 0x82 otherwise. What the host controller gets is the
+/// real agent's protocol, not a script.
+/// </summary>
+public sealed class SimulatedGuest : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TemporaryDirectory _dir = new();
+    private readonly FakeUeventSource _uevents = new();
+    private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+    private readonly List<Task> _running = [];
+    private readonly MemoryAgentOptions _options;
+    private readonly CommandDispatcher _dispatcher;
+
+    public SimulatedGuest(SimulatedQemu qemu)
+    {
+        Tree.AddBootMemory(8);
+        Writer = new FakeKernelBlockStateWriter(Tree);
+        _options = new MemoryAgentOptions
+        {
+            SysfsRoot = Tree.RootPath, ProcRoot = Proc.RootPath, RuntimeDirectory = _dir.Path, UdevRuleDirectories = [_dir.Path],
+            SettleDelay = TimeSpan.FromMilliseconds(10),
+        };
+        Agent = new MemoryAgent(_options, Writer, new RecordingLogger<MemoryAgent>());
+        _dispatcher = new CommandDispatcher(new AgentCommandService(Agent, _options, TimeProvider.System), TimeProvider.System);
+        qemu.DimmAdded = Plugged;
+        qemu.GuestEjects = Ejects;
+    }
+
+    public FakeSysfsTree Tree { get; } = new();
+
+    public FakeProcTree Proc { get; } = new();
+
+    public FakeKernelBlockStateWriter Writer { get; }
+
+    public MemoryAgent Agent { get; }
+
+    /// <summary>The agent's channel, as the host end of QEMU's chardev socket.</summary>
+    public string Path => System.IO.Path.Combine(_dir.Path, "agent.sock");
+
+    public async Task StartAsync()
+    {
+        _running.Add(Agent.RunAsync(_uevents, _stop.Token));
+        await Eventually.TrueAsync(() => Agent.View.Snapshot.Blocks.Count > 0, "the agent's first reconcile");
+        _listener.Bind(new UnixDomainSocketEndPoint(Path));
+        _listener.Listen(4);
+        _running.Add(AcceptAsync());
+    }
+
+    private async Task AcceptAsync()
+    {
+        var n = 0;
+        try
+        {
+            while (true)
+            {
+                var socket = await _listener.AcceptAsync(_stop.Token);
+                var session = new ProtocolSession(new ChannelConnection(new NetworkStream(socket, ownsSocket: true), $"host {++n}"), Agent, _dispatcher, new ChannelOptions(), TimeProvider.System, new RecordingLogger());
+                _running.Add(session.RunAsync(_stop.Token));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    private void Plugged(int slot, long addr, long size)
+    {
+        var first = (int)(addr / Tree.BlockSize);
+        var count = (int)(size / Tree.BlockSize);
+        Tree.AddDimm(slot, first, count);
+        for (var i = 0; i < count; i++)
+        {
+            _uevents.SendMemory("add", first + i);
+        }
+    }
+
+    private bool Ejects(int slot)
+    {
+        var snapshot = new Memory.Sysfs.SysfsMemoryReader(Tree.Root).Read();
+        var dimm = snapshot.Dimms.FirstOrDefault(d => d.Kind == DimmKind.Acpi && d.Slot == slot);
+        if (dimm is null || snapshot.BlocksOf(dimm).Any(b => b.State != BlockState.Offline))
+        {
+            return false;
+        }
+
+        Tree.RemoveDimm(slot, dimm.BlockIds);
+        foreach (var id in dimm.BlockIds)
+        {
+            _uevents.SendMemory("remove", id);
+        }
+
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        try
+        {
+            await Task.WhenAll(_running);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+
+        Tree.Dispose();
+        Proc.Dispose();
+        _dir.Dispose();
+    }
+}
