@@ -6,7 +6,7 @@ namespace GuestAgent.TestSupport;
 
 /// <summary>
 /// A procfs tree in a temporary directory with what the agent reads and writes: <c>meminfo</c>, <c>zoneinfo</c>,
-/// <c>pressure/memory</c> and <c>self/oom_score_adj</c>, in the kernel's formats. By default the guest has plenty of
+/// <c>pressure/memory</c>, <c>iomem</c> and <c>self/oom_score_adj</c>, in the kernel's formats. By default the guest has plenty of
 /// memory (2 GiB, 1.5 GiB available); tests change the figures.
 /// </summary>
 public sealed class FakeProcTree : IDisposable
@@ -59,6 +59,28 @@ public sealed class FakeProcTree : IDisposable
         _zones.Add((node, zone, freePages, managedPages, highPages));
         Write();
         return this;
+    }
+
+    /// <summary>
+    /// Writes <c>iomem</c> as a guest with 1 GiB of boot memory and these virtio-mem devices shows it: each device's
+    /// region (named <c>virtioN</c>) with <paramref name="addedBlocks"/> memory blocks of <paramref name="blockSize"/>
+    /// added from its start as <c>System RAM (virtio_mem)</c>.
+    /// </summary>
+    public void SetVirtioMem(long blockSize, params (string Device, long Start, long Size, int AddedBlocks)[] devices)
+    {
+        var text = new StringBuilder("00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n00100000-3ffdffff : System RAM\n  01000000-01ffffff : Kernel code\n");
+        text.Append("40000000-febfffff : PCI Bus 0000:00\n  fe000000-fe003fff : 0000:00:03.0\n    fe000000-fe003fff : virtio-pci-modern\n");
+        foreach (var (device, start, size, added) in devices)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{start:x}-{start + size - 1:x} : {device}\n");
+            if (added > 0)
+            {
+                // The kernel merges adjacent System RAM resources of one device into one line.
+                text.Append(CultureInfo.InvariantCulture, $"  {start:x}-{start + (added * blockSize) - 1:x} : System RAM (virtio_mem)\n");
+            }
+        }
+
+        WriteWhole(Root.Iomem, text.ToString());
     }
 
     /// <summary>Sets PSI's cumulative stall totals in microseconds.</summary>

@@ -5,11 +5,11 @@ namespace GuestAgent.Vm.Tests;
 /// <summary>Boots a test guest, or skips the test when there is no VM image and none is required.</summary>
 public static class VmStart
 {
-    public static async Task<TestVm> StartOrSkipAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true)
+    public static async Task<TestVm> StartOrSkipAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false)
     {
         try
         {
-            return await TestVm.StartAsync(extraKernelArguments, kernel, agentPort);
+            return await TestVm.StartAsync(extraKernelArguments, kernel, agentPort, virtioMem);
         }
         catch (VmImageMissingException e) when (!VmImage.Required)
         {

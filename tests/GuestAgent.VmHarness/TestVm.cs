@@ -56,6 +56,9 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>Where the host controller keeps its per-VM lock for this VM.</summary>
     public string HostLockDirectory => Path.Combine(_dir.Path, "locks");
 
+    /// <summary>The device id of the virtio-mem device of a guest started with one.</summary>
+    public const string VirtioMemId = "vm0";
+
     /// <summary>The QOM id of the agent's virtio-serial port (QEMU reports the guest opening and closing it as VSERPORT_CHANGE).</summary>
     public const string AgentPortId = "agentport";
 
@@ -67,7 +70,8 @@ public sealed class TestVm : IAsyncDisposable
     /// <param name="extraKernelArguments">Appended to the kernel command line (e.g. <c>guest_agent_init=systemd</c>, see tests/vm/init).</param>
     /// <param name="kernel">The kernel of the matrix.</param>
     /// <param name="agentPort">Whether the agent's virtserialport is there at boot (else <see cref="AddAgentPortAsync"/> hot-plugs it).</param>
-    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true)
+    /// <param name="virtioMem">Whether the guest gets a virtio-mem device (<see cref="VirtioMemId"/>: 1 GiB region, 2 MiB blocks, nothing plugged at boot).</param>
+    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false)
     {
         var image = VmImage.Directory(kernel);
         var dir = new TemporaryDirectory();
@@ -102,6 +106,14 @@ public sealed class TestVm : IAsyncDisposable
         {
             start.ArgumentList.Add("-device");
             start.ArgumentList.Add(AgentPortDevice);
+        }
+
+        if (virtioMem)
+        {
+            foreach (var arg in new[] { "-object", "memory-backend-ram,id=vmem0,size=1G", "-device", $"virtio-mem-pci,id={VirtioMemId},memdev=vmem0,node=0,requested-size=0,block-size=2M" })
+            {
+                start.ArgumentList.Add(arg);
+            }
         }
 
         var watch = Stopwatch.StartNew();

@@ -64,7 +64,7 @@ public sealed class MemoryAgent
         _options = options;
         _reserve = options.UnplugReserveBytes;
         _policy = options.ToPolicy();
-        _reader = new SysfsMemoryReader(options.ToSysfsRoot());
+        _reader = new SysfsMemoryReader(options.ToSysfsRoot(), iomemPath: options.ToProcRoot().Iomem);
         _capacity = new CapacityReader(options.ToProcRoot());
         _udev = new UdevRuleScanner(options.ToUdevRuleDirectories());
         _logger = logger;

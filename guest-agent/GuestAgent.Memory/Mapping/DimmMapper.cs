@@ -6,7 +6,8 @@ namespace GuestAgent.Memory.Mapping;
 /// <summary>
 /// Pure: groups blocks (ascending by id) into DIMMs. With ACPI memory devices, each present device is one DIMM (its
 /// <c>physical_node*</c> blocks) and the blocks no device claims are boot memory. Without ACPI information, blocks are
-/// grouped into runs of contiguous addresses on one node; the run that starts at address 0 is boot memory.
+/// grouped into runs of contiguous addresses on one node; the run that starts at address 0 is boot memory. The blocks
+/// in a virtio-mem device's region (from <c>/proc/iomem</c>) are that device's, whatever else is known.
 /// </summary>
 public static class DimmMapper
 {
@@ -19,7 +20,8 @@ public static class DimmMapper
         IReadOnlyList<AcpiMemoryDevice> acpiDevices,
         long blockSize,
         IReadOnlySet<int>? bootSlots,
-        Action<ReadProblem>? report = null)
+        Action<ReadProblem>? report = null,
+        IReadOnlyList<VirtioMemRegion>? virtioMem = null)
     {
         var claimed = new bool[blocks.Count];
         var claimedCount = 0;
@@ -71,6 +73,32 @@ public static class DimmMapper
                 Node = CommonNode(own),
                 BlockIds = own.ConvertAll(static b => b.Id),
                 PresentAtBoot = device.Slot is { } s && bootSlots is not null ? bootSlots.Contains(s) : null,
+            });
+        }
+
+        foreach (var region in virtioMem ?? [])
+        {
+            var own = new List<MemoryBlock>();
+            for (var i = 0; i < blocks.Count; i++)
+            {
+                if (!claimed[i] && region.Contains(blocks[i].Index * blockSize))
+                {
+                    claimed[i] = true;
+                    claimedCount++;
+                    own.Add(blocks[i]);
+                }
+            }
+
+            own.Sort(static (a, b) => a.Index.CompareTo(b.Index));
+            dimms.Add(new Dimm
+            {
+                Id = "virtio-mem@0x" + region.Start.ToString("x", CultureInfo.InvariantCulture),
+                Kind = DimmKind.VirtioMem,
+                VirtioMem = region,
+                StartAddress = region.Start,
+                SizeBytes = region.Size,
+                Node = own.Count > 0 ? CommonNode(own) : null,
+                BlockIds = own.ConvertAll(static b => b.Id),
             });
         }
 

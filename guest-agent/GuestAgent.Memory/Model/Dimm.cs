@@ -3,7 +3,7 @@ namespace GuestAgent.Memory.Model;
 /// <summary>A unit of memory that is plugged and unplugged as a whole, with the blocks that make it up.</summary>
 public sealed record Dimm
 {
-    /// <summary>Stable name: <c>slotN</c> for an ACPI DIMM, <c>boot@0x…</c> or <c>range@0x…</c> otherwise.</summary>
+    /// <summary>Stable name: <c>slotN</c> for an ACPI DIMM, <c>virtio-mem@0x…</c> for a virtio-mem device's region, <c>boot@0x…</c> or <c>range@0x…</c> otherwise.</summary>
     public required string Id { get; init; }
 
     public required DimmKind Kind { get; init; }
@@ -13,6 +13,9 @@ public sealed record Dimm
 
     /// <summary>The ACPI device name (<c>PNP0C80:NN</c>) where there is one.</summary>
     public string? AcpiDevice { get; init; }
+
+    /// <summary>For virtio-mem: the virtio device (<c>virtioN</c>) and how much of its region the driver has added as memory.</summary>
+    public VirtioMemRegion? VirtioMem { get; init; }
 
     public required long StartAddress { get; init; }
 

@@ -6,7 +6,9 @@ namespace GuestAgent.Memory.Policy;
 /// <summary>
 /// Pure: decides which offline blocks to online and into which zone. A whole DIMM goes to one zone (the zone of any of
 /// its blocks that are already online, else the policy's choice); DIMMs are planned from the highest address down, and
-/// the blocks of a DIMM from the highest address down.
+/// the blocks of a DIMM from the highest address down. A virtio-mem device is not one unit: its blocks come and go a
+/// few at a time, so each new block gets the policy's choice of its own (under <c>auto-movable</c> a device can end
+/// up split between the zones, as under the kernel's own auto-movable policy).
 /// </summary>
 public static class OnlinePlanner
 {
@@ -41,6 +43,12 @@ public static class OnlinePlanner
                 continue;
             }
 
+            if (dimm.Kind == DimmKind.VirtioMem)
+            {
+                PlanEachBlock(plans, dimm, pending, policy, budget, blockSize);
+                continue;
+            }
+
             var bytes = pending.Count * blockSize;
             var (zone, reason) = ChooseZone(dimm, blocks, policy, budget, bytes);
             budget.Add(dimm.Node, zone, bytes);
@@ -67,6 +75,31 @@ public static class OnlinePlanner
                 return movable + snapshot.BlockSize <= kernel * policy.AutoMovableRatioPercent / 100 ? "online_movable" : "online_kernel";
             default:
                 return "online_movable";
+        }
+    }
+
+    /// <summary>Virtio-mem: one choice per block, consecutive blocks with the same choice in one plan.</summary>
+    private static void PlanEachBlock(List<DimmOnlinePlan> plans, Dimm device, List<int> pending, OnlinePolicy policy, ZoneBudget budget, long blockSize)
+    {
+        var run = new List<int>();
+        (OnlineZoneChoice Zone, string Reason)? current = null;
+        foreach (var id in pending)
+        {
+            var choice = ChooseZone(device, [], policy, budget, blockSize);
+            budget.Add(device.Node, choice.Zone, blockSize);
+            if (current is { } c && c.Zone != choice.Zone)
+            {
+                plans.Add(new DimmOnlinePlan(device, c.Zone, run, c.Reason));
+                run = [];
+            }
+
+            current = run.Count == 0 ? choice : current;
+            run.Add(id);
+        }
+
+        if (current is { } last)
+        {
+            plans.Add(new DimmOnlinePlan(device, last.Zone, run, last.Reason));
         }
     }
 

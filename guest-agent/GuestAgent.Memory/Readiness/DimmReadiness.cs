@@ -10,6 +10,9 @@ public sealed record DimmReadiness(ReadinessState State, string Reason)
     /// <summary>For <see cref="ReadinessState.NotReady"/>: what stands in the way.</summary>
     public ReadinessBlocker? Blocker { get; init; }
 
+    /// <summary>For a virtio-mem device: how many bytes of it the guest can give back now (see <see cref="VirtioMemReadiness"/>).</summary>
+    public long? UnpluggableBytes { get; init; }
+
     /// <summary>The capacity check, where it was made (every block Movable or offline).</summary>
     public CapacityVerdict? Capacity { get; init; }
 
@@ -18,5 +21,6 @@ public sealed record DimmReadiness(ReadinessState State, string Reason)
     /// (which move with every allocation in the guest and are no news by themselves).
     /// </summary>
     public bool IsSameVerdict(DimmReadiness other) =>
-        State == other.State && Blocker == other.Blocker && ((Capacity is not null && other.Capacity is not null) || Reason == other.Reason);
+        State == other.State && Blocker == other.Blocker
+        && ((Capacity is not null && other.Capacity is not null) || (UnpluggableBytes is not null && other.UnpluggableBytes is not null) || Reason == other.Reason);
 }

@@ -23,6 +23,11 @@ public static class ReadinessEvaluator
             return new DimmReadiness(ReadinessState.Busy, busyReason);
         }
 
+        if (dimm.Kind == DimmKind.VirtioMem)
+        {
+            return VirtioMemReadiness.Evaluate(snapshot, dimm, context);
+        }
+
         var zones = EvaluateBlocks(snapshot.BlocksOf(dimm));
         if (zones.Blocker == ReadinessBlocker.KernelZone)
         {

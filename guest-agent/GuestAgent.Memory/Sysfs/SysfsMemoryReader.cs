@@ -7,9 +7,10 @@ namespace GuestAgent.Memory.Sysfs;
 /// <summary>
 /// Builds a <see cref="MemorySnapshot"/> from sysfs under a <see cref="SysfsRoot"/>. Never throws for what the kernel
 /// does: gaps in block numbers, missing attributes, and blocks that vanish between listing and reading are recorded
-/// as <see cref="ReadProblem"/>s and left out, never guessed.
+/// as <see cref="ReadProblem"/>s and left out, never guessed. Given the path of <c>/proc/iomem</c>, it also tells
+/// virtio-mem devices' blocks from boot memory (sysfs alone cannot).
 /// </summary>
-public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = SysfsReadDetail.Essential)
+public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = SysfsReadDetail.Essential, string? iomemPath = null)
 {
     /// <summary>Below this many blocks a parallel read costs more than it saves.</summary>
     private const int ParallelThreshold = 512;
@@ -34,7 +35,7 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
         var ids = ListBlockIds(problems);
         var blocks = ReadBlocks(ids, nodesTask.GetAwaiter().GetResult(), problems);
         var acpi = acpiTask.GetAwaiter().GetResult();
-        var dimms = DimmMapper.Map(blocks, acpi, settings.BlockSizeBytes.Value, bootSlots, problems.Enqueue);
+        var dimms = DimmMapper.Map(blocks, acpi, settings.BlockSizeBytes.Value, bootSlots, problems.Enqueue, ReadVirtioMem(problems));
         return new MemorySnapshot
         {
             Settings = settings,
@@ -43,6 +44,38 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
             Dimms = dimms,
             Problems = [.. problems],
         };
+    }
+
+    /// <summary>The virtio-mem regions in <c>/proc/iomem</c>; none when no path was given or the file cannot be read.</summary>
+    private IReadOnlyList<VirtioMemRegion> ReadVirtioMem(ConcurrentQueue<ReadProblem> problems)
+    {
+        if (iomemPath is null)
+        {
+            return [];
+        }
+
+        string text;
+        try
+        {
+            text = File.ReadAllText(iomemPath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return []; // no procfs there (a test tree without one)
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Enqueue(new ReadProblem("iomem", $"cannot read {iomemPath}: {e.Message}; virtio-mem memory is not told apart from boot memory"));
+            return [];
+        }
+
+        var regions = Iomem.IomemParser.VirtioMemRegions(text, out var problem);
+        if (problem is not null)
+        {
+            problems.Enqueue(new ReadProblem("iomem", problem));
+        }
+
+        return regions;
     }
 
     /// <summary>Reads one block now (its node from its own link); null if it is gone.</summary>

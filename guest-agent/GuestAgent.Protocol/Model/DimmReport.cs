@@ -3,19 +3,32 @@ namespace GuestAgent.Protocol.Model;
 /// <summary>One DIMM (or boot memory range) with its readiness for unplug.</summary>
 public sealed record DimmReport
 {
-    /// <summary><c>slotN</c>, <c>boot@0x…</c> or <c>range@0x…</c>.</summary>
+    /// <summary><c>slotN</c>, <c>virtio-mem@0x…</c>, <c>boot@0x…</c> or <c>range@0x…</c>.</summary>
     public required string Id { get; init; }
 
-    /// <summary><c>acpi</c>, <c>boot</c> or <c>range</c>.</summary>
+    /// <summary><c>acpi</c>, <c>virtio-mem</c>, <c>boot</c> or <c>range</c>.</summary>
     public required string Kind { get; init; }
 
     public int? Slot { get; init; }
 
     public string? AcpiDevice { get; init; }
 
+    /// <summary>virtio-mem: the virtio device in the guest (<c>virtioN</c>).</summary>
+    public string? VirtioDevice { get; init; }
+
+    /// <summary>virtio-mem: bytes of its region the guest's driver has added as memory (whole blocks).</summary>
+    public long? Plugged { get; init; }
+
+    /// <summary>virtio-mem: of those, bytes online in Movable.</summary>
+    public long? MovableBytes { get; init; }
+
+    /// <summary>virtio-mem: bytes the guest can give back now (its Movable part the rest of the guest can absorb, and its offline part).</summary>
+    public long? Unpluggable { get; init; }
+
     /// <summary>Guest physical start address in bytes.</summary>
     public required long Start { get; init; }
 
+    /// <summary>Its size in bytes; for virtio-mem, its whole region (the device's largest size).</summary>
     public required long Size { get; init; }
 
     public int? Node { get; init; }

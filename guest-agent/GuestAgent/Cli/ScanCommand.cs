@@ -63,7 +63,7 @@ public static class ScanCommand
     private static ModelReport Scan(MemoryAgentOptions options)
     {
         var bootSlots = new BootInventory(options.RuntimeDirectory, NullLogger.Instance).Load();
-        var snapshot = new SysfsMemoryReader(options.ToSysfsRoot(), SysfsReadDetail.Full).Read(bootSlots);
+        var snapshot = new SysfsMemoryReader(options.ToSysfsRoot(), SysfsReadDetail.Full, options.ToProcRoot().Iomem).Read(bootSlots);
         var capacity = new Memory.Capacity.CapacityReader(options.ToProcRoot()).Read();
         var rules = new Memory.Udev.UdevRuleScanner(options.ToUdevRuleDirectories()).Scan();
         var view = AgentViewBuilder.Build(snapshot, options.ToPolicy(), capacity, options.UnplugReserveBytes, rules: rules);

@@ -149,9 +149,13 @@ public static class ModelReportBuilder
         return new DimmReport
         {
             Id = dimm.Id,
-            Kind = dimm.Kind.ToString().ToLowerInvariant(),
+            Kind = dimm.Kind == DimmKind.VirtioMem ? "virtio-mem" : dimm.Kind.ToString().ToLowerInvariant(),
             Slot = dimm.Slot,
             AcpiDevice = dimm.AcpiDevice,
+            VirtioDevice = dimm.VirtioMem?.Device,
+            Plugged = dimm.Kind == DimmKind.VirtioMem ? blocks.Count * snapshot.BlockSize : null,
+            MovableBytes = dimm.Kind == DimmKind.VirtioMem ? blocks.Count(b => b.IsOnlineMovable) * snapshot.BlockSize : null,
+            Unpluggable = readiness.UnpluggableBytes,
             Start = dimm.StartAddress,
             Size = dimm.SizeBytes,
             Node = dimm.Node,

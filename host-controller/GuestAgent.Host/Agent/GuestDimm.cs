@@ -22,6 +22,10 @@ public sealed record GuestDimm(DimmReport Report)
 
     public string Reason => Report.Reason;
 
+    /// <summary>The guest's view of a virtio-mem device: the region that starts at its address.</summary>
+    public static GuestDimm? FindVirtioMem(ModelReport model, Hypervisor.VirtioMemDevice device) =>
+        model.Dimms.FirstOrDefault(d => d.Kind == "virtio-mem" && d.Start == device.Addr) is { } report ? new GuestDimm(report) : null;
+
     /// <summary>The guest's DIMM for a hypervisor DIMM: the ACPI slot, checked against the address; else a block range at its address.</summary>
     public static GuestDimm? Find(ModelReport model, Hypervisor.HypervisorDimm dimm) =>
         (model.Dimms.FirstOrDefault(d => d.Kind == "acpi" && d.Slot == dimm.Slot && (d.Start == dimm.Addr || d.Blocks.Count == 0))

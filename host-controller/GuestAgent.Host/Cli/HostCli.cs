@@ -33,6 +33,7 @@ public static class HostCli
         var prepareTimeout = new Option<double>("--prepare-timeout") { Description = "Seconds the guest may take to offline a DIMM", DefaultValueFactory = _ => 300, Recursive = true };
         var unplugTimeout = new Option<double>("--unplug-timeout") { Description = "Seconds to wait for DEVICE_DELETED after device_del", DefaultValueFactory = _ => 60, Recursive = true };
         var onlineTimeout = new Option<double>("--online-timeout") { Description = "Seconds to wait for the guest to online a plugged DIMM", DefaultValueFactory = _ => 60, Recursive = true };
+        var resizeStall = new Option<double>("--resize-stall") { Description = "Seconds a virtio-mem device's size may stand still short of its target before set-memory gives up and sets the request back to what was reached", DefaultValueFactory = _ => 30, Recursive = true };
         var events = new Option<bool>("--json-events") { Description = "Report what plug, unplug and set-memory do as one JSON object per line", Recursive = true };
 
         HostOptions Options(ParseResult r) => new()
@@ -52,6 +53,7 @@ public static class HostCli
             PrepareTimeout = Seconds(r.GetValue(prepareTimeout), "--prepare-timeout"),
             UnplugTimeout = Seconds(r.GetValue(unplugTimeout), "--unplug-timeout"),
             OnlineTimeout = Seconds(r.GetValue(onlineTimeout), "--online-timeout"),
+            ResizeStallTimeout = Seconds(r.GetValue(resizeStall), "--resize-stall"),
         };
 
         IHostReporter Reporter(ParseResult r) => r.GetValue(events) ? new JsonReporter(output) : new TextReporter(output);
@@ -95,7 +97,7 @@ public static class HostCli
 
         var target = new Argument<string>("SIZE") { Description = "The memory the VM should have, boot memory included" };
         var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent, and grow beyond the plug budget. " + ForceRisk };
-        var setMemory = new Command("set-memory", "Grow by one DIMM (rounded up), or release the DIMMs that best fit the decrease and fit into what the guest can give up") { target, setForce };
+        var setMemory = new Command("set-memory", "Resize the VM to SIZE: through its virtio-mem device when it has one (as far as the guest can give back), else grow by one DIMM (rounded up) or release the DIMMs that best fit the decrease and fit into what the guest can give up") { target, setForce };
         setMemory.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
         {
             var ended = await controller.SetMemoryAsync(ByteSize.Parse(r.GetValue(target)), r.GetValue(setForce), ct).ConfigureAwait(false);
@@ -137,7 +139,7 @@ public static class HostCli
 
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM (bare, or under libvirt) together with the guest agent, never losing one")
         {
-            qmp, connect, domain, persistent, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, events,
+            qmp, connect, domain, persistent, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, resizeStall, events,
             status, plug, unplug, makeMovable, setMemory, watch,
         };
     }

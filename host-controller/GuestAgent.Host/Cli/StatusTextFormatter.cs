@@ -47,6 +47,15 @@ public static class StatusTextFormatter
             }
         }
 
+        foreach (var device in report.VirtioMem)
+        {
+            var guest = device.GuestPlugged is { } plugged
+                ? $"; guest: {ByteSize.Format(plugged)} added, {ByteSize.Format(device.GuestMovable ?? 0)} Movable, can give back {ByteSize.Format(device.Unpluggable ?? 0)} now"
+                : "";
+            text.AppendLine(c, $"virtio-mem {device.Id}: {ByteSize.Format(device.Size)} plugged of {ByteSize.Format(device.MaxSize)} at {ByteSize.Address(device.Addr)}, requested {ByteSize.Format(device.RequestedSize)}, block {ByteSize.Format(device.BlockSize)}, node {device.Node}{guest}");
+            text.AppendLine(c, $"{"",12}   {device.Readiness}: {device.Reason}");
+        }
+
         foreach (var warning in report.GuestWarnings)
         {
             text.AppendLine(c, $"guest warning: {warning}");

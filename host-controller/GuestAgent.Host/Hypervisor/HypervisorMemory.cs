@@ -9,6 +9,9 @@ public sealed record HypervisorMemory
 
     public required IReadOnlyList<HypervisorDimm> Dimms { get; init; }
 
+    /// <summary>Its virtio-mem devices (KubeVirt's way of hot-plugging memory).</summary>
+    public IReadOnlyList<VirtioMemDevice> VirtioMem { get; init; } = [];
+
     /// <summary>DIMM slots; null when the hypervisor cannot say.</summary>
     public int? Slots { get; init; }
 
@@ -17,6 +20,13 @@ public sealed record HypervisorMemory
 
     public long PluggedMemory => Dimms.Sum(d => d.Size);
 
+    /// <summary>What the guest's virtio-mem devices have plugged.</summary>
+    public long VirtioMemPlugged => VirtioMem.Sum(d => d.Size);
+
+    /// <summary>Boot memory, DIMMs and virtio-mem: the VM's memory now (KubeVirt's <c>guestCurrent</c>).</summary>
+    public long CurrentMemory => BootMemory + PluggedMemory + VirtioMemPlugged;
+
+    /// <summary>The DIMMs' layout (virtio-mem is resized, not plugged: it is not in it).</summary>
     public MemoryLayout Layout => new(BootMemory, PluggedMemory, Dimms.Count);
 
     /// <summary>By id or by the name a DIMM without an id goes by (<c>slotN</c>).</summary>

@@ -48,6 +48,12 @@ public interface IHypervisor : IAsyncDisposable
     Task<bool> RemoveLeftoversAsync(string? backend, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Sets a virtio-mem device's requested size (the guest's driver then plugs or unplugs towards it); a refusal throws
+    /// <see cref="HypervisorRefusedException"/>. Returns at once: the device's size follows as the guest works.
+    /// </summary>
+    Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Completes when the guest closes the virtio-serial port named <paramref name="portName"/> (the agent died or
     /// stopped), as the hypervisor sees it; never completes where the hypervisor cannot tell. Disposing the returned
     /// watch stops it.

@@ -170,6 +170,10 @@ public sealed class LibvirtHypervisor : IHypervisor
 
     public QmpEventSubscription SubscribeEvents() => _domain.Subscribe();
 
+    /// <summary>Not through libvirt yet: <see cref="ReadMemoryAsync"/> lists no virtio-mem devices, so nothing calls this.</summary>
+    public Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken) =>
+        throw new HypervisorRefusedException($"resizing virtio-mem through libvirt is not supported yet: use virsh update-memory-device --alias {device.Id} --requested-size {requestedSize}B --live");
+
     public ValueTask DisposeAsync() => _domain.DisposeAsync();
 
     /// <summary>

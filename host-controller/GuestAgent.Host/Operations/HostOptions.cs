@@ -54,4 +54,7 @@ public sealed record HostOptions
     public TimeSpan UnplugTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan OnlineTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a virtio-mem device's size may stand still short of its target before the resize is given up.</summary>
+    public TimeSpan ResizeStallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

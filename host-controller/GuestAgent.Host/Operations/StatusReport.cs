@@ -64,4 +64,7 @@ public sealed record StatusReport
     public IReadOnlyList<string> GuestOnly { get; init; } = [];
 
     public required IReadOnlyList<DimmStatus> Dimms { get; init; }
+
+    /// <summary>Its virtio-mem devices, resized by <c>set-memory</c> when there are any.</summary>
+    public IReadOnlyList<VirtioMemStatus> VirtioMem { get; init; } = [];
 }

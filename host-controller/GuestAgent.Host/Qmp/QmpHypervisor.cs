@@ -80,7 +80,11 @@ public sealed class QmpHypervisor : IHypervisor
             });
         }
 
-        return new HypervisorMemory { BootMemory = summary.BaseMemory, Dimms = dimms, Slots = _slots };
+        var virtioMem = devices.Where(d => d.Type == "virtio-mem" && d.Id is not null).Select(d => new VirtioMemDevice
+        {
+            Id = d.Id!, Addr = d.Addr, Size = d.Size, RequestedSize = d.RequestedSize, MaxSize = d.MaxSize, BlockSize = d.BlockSize, Node = d.Node,
+        }).ToList();
+        return new HypervisorMemory { BootMemory = summary.BaseMemory, Dimms = dimms, VirtioMem = virtioMem, Slots = _slots };
     }
 
     public async Task<HypervisorDimm> PlugAsync(PlugRequest request, Func<PlugStep, Task> beforeStep, CancellationToken cancellationToken)
@@ -184,6 +188,18 @@ public sealed class QmpHypervisor : IHypervisor
             {
                 return false;
             }
+        }
+    }
+
+    public async Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _qmp.ExecuteAsync("qom-set", new JsonObject { ["path"] = device.Id, ["property"] = "requested-size", ["value"] = requestedSize }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpCommandException e)
+        {
+            throw new HypervisorRefusedException($"QEMU refused requested-size {requestedSize} for {device.Id}: {e.Description}", e);
         }
     }
 

@@ -10,7 +10,8 @@ namespace GuestAgent.Host.Workflows;
 /// <summary>
 /// <c>set-memory SIZE</c>: grows by one DIMM (rounded up), or releases the DIMMs that best fit the decrease among
 /// those the guest can let go of, under the same rule as <c>unplug</c>, and that fit together into what the guest can
-/// give up now; says which it left in and why. Boot memory stays.
+/// give up now; says which it left in and why. Boot memory stays. A VM with a virtio-mem device is resized through it
+/// (<see cref="VirtioMemResizeWorkflow"/>).
 /// </summary>
 public static class SetMemoryWorkflow
 {
@@ -19,6 +20,11 @@ public static class SetMemoryWorkflow
     {
         var (memory, limits) = await session.ReadAsync(cancellationToken).ConfigureAwait(false);
         ModelReport? model = session.Agent is null ? null : await session.Agent.RefreshModelAsync(session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+        if (memory.VirtioMem.Count > 0)
+        {
+            return await VirtioMemResizeWorkflow.RunAsync(session, memory, model, target, force, cancellationToken).ConfigureAwait(false);
+        }
+
         var layout = memory.Layout;
         if (target < layout.Current && model is null && !force)
         {

@@ -41,7 +41,27 @@ public static class StatusWorkflow
             });
         }
 
-        var current = memory.Layout.Current;
+        var virtioMem = new List<VirtioMemStatus>();
+        foreach (var device in memory.VirtioMem)
+        {
+            var guest = model is null ? null : GuestDimm.FindVirtioMem(model, device);
+            if (guest is not null)
+            {
+                matched.Add(guest.Report.Id);
+            }
+
+            virtioMem.Add(new VirtioMemStatus
+            {
+                Id = device.Id, Addr = device.Addr, MaxSize = device.MaxSize, Size = device.Size, RequestedSize = device.RequestedSize,
+                BlockSize = device.BlockSize, Node = device.Node,
+                GuestPlugged = guest?.Report.Plugged, GuestMovable = guest?.Report.MovableBytes, Unpluggable = guest?.Report.Unpluggable,
+                Readiness = model is null ? "unknown" : guest?.Report.Readiness ?? "unknown",
+                Reason = model is null ? "no guest agent: " + session.AgentProblem
+                    : guest?.Reason ?? "the guest agent does not report this virtio-mem device (an agent older than virtio-mem support, or /proc/iomem unreadable)",
+            });
+        }
+
+        var current = memory.CurrentMemory;
         var budget = model?.PlugBudget;
         return new StatusReport
         {
@@ -58,6 +78,7 @@ public static class StatusWorkflow
             GuestRecoveries = model?.Recoveries.Select(r => $"{r.Dimm}: {r.Message}").ToList() ?? [],
             GuestOnly = model?.Dimms.Where(d => d.Kind != "boot" && !matched.Contains(d.Id)).Select(d => d.Id).ToList() ?? [],
             Dimms = rows,
+            VirtioMem = virtioMem,
         };
     }
 }

@@ -14,7 +14,10 @@ namespace GuestAgent.Host.Tests.Support;
 /// <see cref="SimulatedQemu"/>: <c>device_add</c> adds the DIMM's blocks (offline) and its ACPI device and sends the
 /// agent their uevents; <c>device_del</c> ejects a DIMM only when every block is offline (what the guest kernel does
 /// after the agent prepared it), and is refused with <c>_OST</c> 0x82 otherwise. What the host controller gets is the
-/// real agent's protocol, not a script.
+/// real agent's protocol, not a script. With <see cref="AttachVirtioMem"/> it also plays the virtio-mem driver: a
+/// larger requested size adds memory blocks (offline, for the agent to online) inside the device's region, listed in
+/// <c>/proc/iomem</c>; a smaller one takes blocks away from the top while they are offline or online Movable and
+/// stops at the first in a kernel zone (the real driver's stall), with no event saying so.
 /// </summary>
 public sealed class SimulatedGuest : IAsyncDisposable
 {
@@ -51,6 +54,43 @@ public sealed class SimulatedGuest : IAsyncDisposable
 
     /// <summary>The agent's channel, as the host end of QEMU's chardev socket.</summary>
     public string Path => System.IO.Path.Combine(_dir.Path, "agent.sock");
+
+    /// <summary>Plays the virtio-mem driver for <paramref name="qemu"/>'s device (whole 128 MiB blocks).</summary>
+    public void AttachVirtioMem(SimulatedQemu qemu)
+    {
+        var device = qemu.VirtioMem ?? throw new InvalidOperationException("the simulated QEMU has no virtio-mem device");
+        var first = (int)(device.Addr / Tree.BlockSize);
+        var added = 0;
+        void WriteIomem() => Proc.SetVirtioMem(Tree.BlockSize, ("virtio4", device.Addr, device.MaxSize, added));
+        WriteIomem();
+        qemu.VirtioMemDriver = requested =>
+        {
+            var wanted = (int)(requested / Tree.BlockSize);
+            while (added < wanted)
+            {
+                Tree.AddBlock(first + added, "offline", "Normal Movable");
+                added++;
+                WriteIomem();
+                _uevents.SendMemory("add", first + added - 1);
+            }
+
+            while (added > wanted)
+            {
+                var block = new Memory.Sysfs.SysfsMemoryReader(Tree.Root).ReadBlock(first + added - 1);
+                if (block is not null && block.State != BlockState.Offline && !block.IsOnlineMovable)
+                {
+                    break; // unmovable pages may sit there: the driver keeps retrying, the size stays
+                }
+
+                Tree.RemoveBlock(first + added - 1);
+                added--;
+                WriteIomem();
+                _uevents.SendMemory("remove", first + added);
+            }
+
+            return added * Tree.BlockSize;
+        };
+    }
 
     public async Task StartAsync()
     {

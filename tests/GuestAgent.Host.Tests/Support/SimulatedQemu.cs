@@ -45,6 +45,12 @@ public sealed class SimulatedQemu : LineServer
     /// <summary>A guest behind this QEMU: asked on device_del whether it lets the DIMM in the slot go (and then removes it); overrides <see cref="EjectBehaviour"/>.</summary>
     public Func<int, bool>? GuestEjects { get; set; }
 
+    /// <summary>A virtio-mem device of this VM (<c>-device virtio-mem-pci,id=vm0,...</c>), or none.</summary>
+    public SimulatedVirtioMem? VirtioMem { get; set; }
+
+    /// <summary>The guest's driver: given the new requested size, returns the size it reached (default: all of it at once).</summary>
+    public Func<long, long>? VirtioMemDriver { get; set; }
+
     /// <summary>The greeting line; anything but QEMU's makes a "not QMP" peer.</summary>
     public string Greeting { get; set; } = """{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}""";
 
@@ -161,7 +167,22 @@ public sealed class SimulatedQemu : LineServer
                 case "qmp_capabilities":
                     return (null, null, after);
                 case "query-memory-devices":
-                    return (new JsonArray(_dimms.Select(d => (JsonNode)new JsonObject { ["type"] = "dimm", ["data"] = Listed(d) }).ToArray()), null, after);
+                    return (new JsonArray(_dimms.Select(d => (JsonNode)new JsonObject { ["type"] = "dimm", ["data"] = Listed(d) })
+                        .Concat(VirtioMem is { } listed ? [listed.Listed()] : []).ToArray()), null, after);
+                case "qom-set" when VirtioMem is { } vmem && arguments["path"]?.GetValue<string>() == vmem.Id && arguments["property"]?.GetValue<string>() == "requested-size":
+                {
+                    var requested = arguments["value"]!.GetValue<long>();
+                    if (requested % vmem.BlockSize != 0 || requested > vmem.MaxSize || requested < 0)
+                    {
+                        return (null, ("GenericError", $"'requested-size' property has to be multiples of '{vmem.BlockSize}' and at most '{vmem.MaxSize}'"), after);
+                    }
+
+                    vmem.RequestedSize = requested;
+                    vmem.Size = VirtioMemDriver?.Invoke(requested) ?? requested;
+                    after.Add(("MEMORY_DEVICE_SIZE_CHANGE", new JsonObject { ["id"] = vmem.Id, ["size"] = vmem.Size, ["qom-path"] = "/machine/peripheral/" + vmem.Id }));
+                    return (null, null, after);
+                }
+
                 case "query-uuid":
                     return (new JsonObject { ["UUID"] = Uuid }, null, after);
                 case "query-name":
@@ -195,7 +216,7 @@ public sealed class SimulatedQemu : LineServer
                 }
 
                 case "query-memory-size-summary":
-                    return (new JsonObject { ["base-memory"] = BootMemory, ["plugged-memory"] = _dimms.Sum(d => d["size"]!.GetValue<long>()) }, null, after);
+                    return (new JsonObject { ["base-memory"] = BootMemory, ["plugged-memory"] = _dimms.Sum(d => d["size"]!.GetValue<long>()) + (VirtioMem?.Size ?? 0) }, null, after);
                 case "query-acpi-ospm-status":
                     return (new JsonArray(Enumerable.Range(0, Slots).Select(s => (JsonNode)new JsonObject
                     {

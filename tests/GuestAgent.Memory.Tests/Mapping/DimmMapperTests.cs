@@ -85,4 +85,31 @@ public class DimmMapperTests
 
         Assert.Null(Assert.Single(dimms).Node);
     }
+
+    [Fact]
+    public void TheBlocksInAVirtioMemRegionAreThatDevicesEvenWhereAcpiDevicesExist()
+    {
+        MemoryBlock[] blocks = [Block(0), Block(32, "online", "Movable"), Block(33, "offline", "Normal Movable"), Block(40, "offline", "Normal Movable")];
+        var region = new VirtioMemRegion("virtio4", 32 * BlockSize, 8 * BlockSize, 2 * BlockSize);
+
+        var dimms = DimmMapper.Map(blocks, [Acpi(0, 15, 40)], BlockSize, null, virtioMem: [region]);
+
+        Assert.Equal(["boot@0x0", "virtio-mem@0x100000000", "slot0"], dimms.Select(d => d.Id));
+        var device = dimms[1];
+        Assert.Equal(DimmKind.VirtioMem, device.Kind);
+        Assert.Equal([32, 33], device.BlockIds);
+        Assert.Equal(8 * BlockSize, device.SizeBytes);
+        Assert.Same(region, device.VirtioMem);
+        Assert.True(device.IsRemovable);
+    }
+
+    [Fact]
+    public void AVirtioMemDeviceWithNothingPluggedIsStillReported()
+    {
+        var device = DimmMapper.Map([Block(0)], [], BlockSize, null, virtioMem: [new VirtioMemRegion("virtio4", 32 * BlockSize, 8 * BlockSize, 0)])
+            .Single(d => d.Kind == DimmKind.VirtioMem);
+
+        Assert.Empty(device.BlockIds);
+        Assert.Null(device.Node);
+    }
 }

@@ -75,6 +75,31 @@ public class OnlinePlannerTests
     }
 
     [Fact]
+    public void AVirtioMemDeviceGetsAChoicePerBlockNotOneForTheWholeDevice()
+    {
+        // 1 GiB boot memory + memory32 in Normal at 50 %: four new blocks fit in Movable (512 of 576 MiB), the fifth goes
+        // to the kernel zone, which lets the sixth into Movable again (640 of 640 MiB). memory32 in Normal does not pull
+        // the new blocks there, as a DIMM's own block would.
+        using var tree = new FakeSysfsTree();
+        using var proc = new FakeProcTree();
+        tree.AddBootMemory(8).AddBlock(32, "online", "Normal");
+        for (var id = 33; id <= 38; id++)
+        {
+            tree.AddBlock(id, "offline", "Normal Movable");
+        }
+
+        proc.SetVirtioMem(tree.BlockSize, ("virtio4", 32 * tree.BlockSize, 16 * tree.BlockSize, 7));
+        var snapshot = new SysfsMemoryReader(tree.Root, iomemPath: proc.Root.Iomem).Read();
+
+        var plans = OnlinePlanner.Plan(snapshot, new OnlinePolicy(OnlinePolicyKind.AutoMovable, 50), _ => true);
+
+        Assert.All(plans, p => Assert.Equal("virtio-mem@0x100000000", p.Dimm.Id));
+        Assert.Equal([OnlineZoneChoice.Movable, OnlineZoneChoice.Kernel, OnlineZoneChoice.Movable], plans.Select(p => p.Zone));
+        Assert.Equal([[38, 37, 36, 35], [34], [33]], plans.Select(p => p.BlockIds.ToArray()));
+        Assert.StartsWith("auto-movable: Movable would be 128 MiB of at most 576 MiB", plans[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AutoMovableCountsDimmsAlreadyInTheKernelZone()
     {
         // The kernel's own policy counts only boot memory; ours also counts slot0, already in Normal.
