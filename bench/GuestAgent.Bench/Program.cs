@@ -66,6 +66,11 @@ if (scenario is "vm" or "all")
     figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), log));
 }
 
+if (scenario is "virtio-mem" or "all")
+{
+    figures.AddRange(await VirtioMemBenchmark.RunAsync(Arg("--rounds", 5), log));
+}
+
 if (scenario is "libvirt" or "all")
 {
     figures.AddRange(await LibvirtBenchmark.RunAsync(Arg("--rounds", 5), log));
@@ -73,7 +78,7 @@ if (scenario is "libvirt" or "all")
 
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|libvirt|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
     return 2;
 }
 
