@@ -8,7 +8,7 @@ namespace GuestAgent.Vm.Tests;
 /// controller reaches it with <c>--connect</c> and <c>--domain</c> only (the agent's channel and the limits come from
 /// the domain XML); <c>virsh</c> is the tests' independent client.
 /// </summary>
-public sealed class LibvirtGuestVm : ScenarioVm
+public class LibvirtGuestVm : ScenarioVm
 {
     private LibvirtDaemon? _libvirt;
 
@@ -18,12 +18,15 @@ public sealed class LibvirtGuestVm : ScenarioVm
 
     protected override bool HasTestMonitor => false;
 
+    /// <summary>Whether the domain has a virtio-mem device (<see cref="TestDomainXml.VirtioMemAlias"/>).</summary>
+    protected virtual bool VirtioMem => false;
+
     protected override async Task<TestVm> StartVmAsync()
     {
         try
         {
             _libvirt = await LibvirtDaemon.StartAsync();
-            return await TestVm.StartUnderLibvirtAsync(_libvirt);
+            return await TestVm.StartUnderLibvirtAsync(_libvirt, virtioMem: VirtioMem);
         }
         catch (VmImageMissingException e) when (!VmImage.Required)
         {

@@ -5,11 +5,11 @@ namespace GuestAgent.Vm.Tests;
 /// <summary>Boots a test guest, or skips the test when there is no VM image and none is required.</summary>
 public static class VmStart
 {
-    public static async Task<TestVm> StartOrSkipAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false)
+    public static async Task<TestVm> StartOrSkipAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false, IReadOnlyList<string>? extraQemuArguments = null)
     {
         try
         {
-            return await TestVm.StartAsync(extraKernelArguments, kernel, agentPort, virtioMem);
+            return await TestVm.StartAsync(extraKernelArguments, kernel, agentPort, virtioMem, extraQemuArguments);
         }
         catch (VmImageMissingException e) when (!VmImage.Required)
         {

@@ -12,7 +12,11 @@ namespace GuestAgent.VmHarness;
 /// </summary>
 public static class TestDomainXml
 {
-    public static string Build(string name, string image, string directory, string repository, string extraKernelArguments)
+    /// <summary>The alias of the virtio-mem device of a domain built with one.</summary>
+    public const string VirtioMemAlias = "ua-vmem0";
+
+    /// <param name="virtioMem">Adds a virtio-mem device (alias <c>ua-vmem0</c>: 1 GiB, 2 MiB blocks, nothing requested), as KubeVirt gives a VM.</param>
+    public static string Build(string name, string image, string directory, string repository, string extraKernelArguments, bool virtioMem = false)
     {
         string X(string text) => SecurityElement.Escape(text);
         string P(string file) => X(Path.Combine(directory, file));
@@ -45,6 +49,7 @@ public static class TestDomainXml
                 <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='{P("shared")}'/><target dir='shared'/></filesystem>
                 <controller type='virtio-serial' index='0'/>
                 <channel type='unix'><source mode='bind' path='{P("agent.sock")}'/><target type='virtio' name='{TestVm.AgentPortName}'/></channel>
+                {(virtioMem ? $"<memory model='virtio-mem'><target><size unit='GiB'>1</size><node>0</node><block unit='MiB'>2</block><requested unit='MiB'>0</requested></target><alias name='{VirtioMemAlias}'/></memory>" : "")}
                 <memballoon model='none'/>
               </devices>
             </domain>

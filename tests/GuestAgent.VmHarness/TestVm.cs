@@ -71,7 +71,8 @@ public sealed class TestVm : IAsyncDisposable
     /// <param name="kernel">The kernel of the matrix.</param>
     /// <param name="agentPort">Whether the agent's virtserialport is there at boot (else <see cref="AddAgentPortAsync"/> hot-plugs it).</param>
     /// <param name="virtioMem">Whether the guest gets a virtio-mem device (<see cref="VirtioMemId"/>: 1 GiB region, 2 MiB blocks, nothing plugged at boot).</param>
-    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false)
+    /// <param name="extraQemuArguments">Appended to QEMU's command line (e.g. what <c>guest-agent-host qemu-args</c> printed).</param>
+    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false, IReadOnlyList<string>? extraQemuArguments = null)
     {
         var image = VmImage.Directory(kernel);
         var dir = new TemporaryDirectory();
@@ -106,6 +107,11 @@ public sealed class TestVm : IAsyncDisposable
         {
             start.ArgumentList.Add("-device");
             start.ArgumentList.Add(AgentPortDevice);
+        }
+
+        foreach (var arg in extraQemuArguments ?? [])
+        {
+            start.ArgumentList.Add(arg);
         }
 
         if (virtioMem)
@@ -193,14 +199,14 @@ public sealed class TestVm : IAsyncDisposable
     /// Defines and starts the same guest as a domain of <paramref name="libvirt"/> (<see cref="TestDomainXml"/>) and
     /// waits for its control shell. Disposing destroys and undefines it.
     /// </summary>
-    public static async Task<TestVm> StartUnderLibvirtAsync(LibvirtDaemon libvirt, string kernel = VmImage.DefaultKernel, string extraKernelArguments = "")
+    public static async Task<TestVm> StartUnderLibvirtAsync(LibvirtDaemon libvirt, string kernel = VmImage.DefaultKernel, string extraKernelArguments = "", bool virtioMem = false)
     {
         var image = VmImage.Directory(kernel);
         var dir = new TemporaryDirectory();
         Directory.CreateDirectory(Path.Combine(dir.Path, "shared"));
         var name = "ga-test-" + Path.GetFileName(dir.Path)[^8..];
         var xml = Path.Combine(dir.Path, "domain.xml");
-        await File.WriteAllTextAsync(xml, TestDomainXml.Build(name, image, dir.Path, VmImage.RepositoryRoot(), extraKernelArguments));
+        await File.WriteAllTextAsync(xml, TestDomainXml.Build(name, image, dir.Path, VmImage.RepositoryRoot(), extraKernelArguments, virtioMem));
         var watch = Stopwatch.StartNew();
         try
         {

@@ -22,9 +22,19 @@ public sealed record GuestDimm(DimmReport Report)
 
     public string Reason => Report.Reason;
 
-    /// <summary>The guest's view of a virtio-mem device: the region that starts at its address.</summary>
-    public static GuestDimm? FindVirtioMem(ModelReport model, Hypervisor.VirtioMemDevice device) =>
-        model.Dimms.FirstOrDefault(d => d.Kind == "virtio-mem" && d.Start == device.Addr) is { } report ? new GuestDimm(report) : null;
+    /// <summary>
+    /// The guest's view of a virtio-mem device: the region that starts at its address; where the hypervisor does not
+    /// say the address (libvirt's XML before it shows <c>target/address base</c>), the guest's only virtio-mem region
+    /// of the device's size.
+    /// </summary>
+    public static GuestDimm? FindVirtioMem(ModelReport model, Hypervisor.VirtioMemDevice device)
+    {
+        var regions = model.Dimms.Where(d => d.Kind == "virtio-mem").ToList();
+        var report = device.Addr != 0
+            ? regions.FirstOrDefault(d => d.Start == device.Addr)
+            : regions.Count(d => d.Size == device.MaxSize) == 1 ? regions.Single(d => d.Size == device.MaxSize) : null;
+        return report is null ? null : new GuestDimm(report);
+    }
 
     /// <summary>The guest's DIMM for a hypervisor DIMM: the ACPI slot, checked against the address; else a block range at its address.</summary>
     public static GuestDimm? Find(ModelReport model, Hypervisor.HypervisorDimm dimm) =>

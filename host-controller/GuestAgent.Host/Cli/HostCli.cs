@@ -105,6 +105,22 @@ public static class HostCli
             return ExitCodes.Ok;
         }, ct));
 
+        var argsJson = new Option<bool>("--json") { Description = "A JSON array of the arguments" };
+        var qemuArgs = new Command("qemu-args", "Print the QEMU arguments that recreate this VM's DIMMs (ids, backends, sizes, slots, addresses, nodes) at its next start, or for the destination of a migration (bare QEMU)") { argsJson };
+        qemuArgs.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        {
+            var (arguments, problems) = await controller.RestartArgumentsAsync(ct).ConfigureAwait(false);
+            foreach (var problem in problems)
+            {
+                await error.WriteLineAsync("guest-agent-host: warning: " + problem).ConfigureAwait(false);
+            }
+
+            output.WriteLine(r.GetValue(argsJson)
+                ? JsonSerializer.Serialize(arguments.ToArray(), HostJsonContext.Default.StringArray)
+                : string.Join(' ', arguments.Select(ShellQuote)));
+            return ExitCodes.Ok;
+        }, ct));
+
         var watchJson = new Option<bool>("--json") { Description = "One JSON object per event" };
         var watch = new Command("watch", "Print the hypervisor's and the guest's events as they come (no lock taken; on bare QEMU give it its own QMP socket)") { watchJson };
         watch.SetAction((r, ct) => ReportErrorsAsync(error, async () =>
@@ -140,7 +156,7 @@ public static class HostCli
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM (bare, or under libvirt) together with the guest agent, never losing one")
         {
             qmp, connect, domain, persistent, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, resizeStall, events,
-            status, plug, unplug, makeMovable, setMemory, watch,
+            status, plug, unplug, makeMovable, setMemory, qemuArgs, watch,
         };
     }
 
@@ -166,6 +182,12 @@ public static class HostCli
             _ => "libvirt",
         };
     }
+
+    /// <summary>One argument for a POSIX shell: as it is when it has only safe characters, else in single quotes.</summary>
+    private static string ShellQuote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '=' or ',' or '.' or '/' or ':')
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");

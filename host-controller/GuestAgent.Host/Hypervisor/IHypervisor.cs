@@ -54,6 +54,13 @@ public interface IHypervisor : IAsyncDisposable
     Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The command-line arguments that recreate the VM's DIMMs at its next start (see
+    /// <see cref="Planning.QemuRestartArguments"/>) and what cannot be recreated; a hypervisor that keeps devices across
+    /// restarts itself (libvirt) throws <see cref="HypervisorRefusedException"/> saying so.
+    /// </summary>
+    Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Completes when the guest closes the virtio-serial port named <paramref name="portName"/> (the agent died or
     /// stopped), as the hypervisor sees it; never completes where the hypervisor cannot tell. Disposing the returned
     /// watch stops it.

@@ -23,6 +23,9 @@ public sealed record DomainXml
 
     public required IReadOnlyList<DomainDimm> Dimms { get; init; }
 
+    /// <summary>Its virtio-mem devices.</summary>
+    public IReadOnlyList<DomainVirtioMem> VirtioMem { get; init; } = [];
+
     /// <summary>The agent channel's socket on the host, when the domain has one for the port.</summary>
     public string? AgentChannelPath { get; init; }
 
@@ -44,6 +47,7 @@ public sealed record DomainXml
         var domain = document.Root ?? throw new LibvirtException("libvirt's domain XML is empty");
         var devices = domain.Element("devices");
         var dimms = (devices?.Elements("memory") ?? []).Where(m => (string?)m.Attribute("model") == "dimm").Select(ParseDimm).ToList();
+        var virtioMem = (devices?.Elements("memory") ?? []).Where(m => (string?)m.Attribute("model") == "virtio-mem").Select(ParseVirtioMem).ToList();
         var cells = domain.Element("cpu")?.Element("numa")?.Elements("cell").ToList() ?? [];
         var total = Size(domain.Element("memory"));
         var boot = cells.Count > 0
@@ -60,6 +64,7 @@ public sealed record DomainXml
             Slots = int.TryParse((string?)maxMemory?.Attribute("slots"), NumberStyles.None, CultureInfo.InvariantCulture, out var slots) ? slots : null,
             MaxMemory = Size(maxMemory),
             Dimms = dimms,
+            VirtioMem = virtioMem,
             AgentChannelPath = (string?)channel?.Element("source")?.Attribute("path"),
             AgentChannelState = (string?)channel?.Element("target")?.Attribute("state"),
         };
@@ -76,6 +81,22 @@ public sealed record DomainXml
             Node = int.TryParse((string?)target?.Element("node"), NumberStyles.None, CultureInfo.InvariantCulture, out var node) ? node : 0,
             Slot = int.TryParse((string?)address?.Attribute("slot"), NumberStyles.None, CultureInfo.InvariantCulture, out var slot) ? slot : null,
             Base = Address((string?)address?.Attribute("base")),
+        };
+    }
+
+    private static DomainVirtioMem ParseVirtioMem(XElement memory)
+    {
+        var target = memory.Element("target");
+        return new DomainVirtioMem
+        {
+            Alias = (string?)memory.Element("alias")?.Attribute("name"),
+            Size = Size(target?.Element("size")) ?? 0,
+            Node = int.TryParse((string?)target?.Element("node"), NumberStyles.None, CultureInfo.InvariantCulture, out var node) ? node : 0,
+            Block = Size(target?.Element("block")) ?? 0,
+            Requested = Size(target?.Element("requested")) ?? 0,
+            Current = Size(target?.Element("current")),
+            Base = Address((string?)target?.Element("address")?.Attribute("base")),
+            Xml = memory.ToString(SaveOptions.DisableFormatting),
         };
     }
 

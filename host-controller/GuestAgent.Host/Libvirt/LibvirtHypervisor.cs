@@ -79,6 +79,10 @@ public sealed class LibvirtHypervisor : IHypervisor
                 // with it, or --persistent put it there.
                 Hotplugged = !(d.Alias is { } alias && definedAliases.Contains(alias)) && !(d.Slot is { } slot && definedSlots.Contains(slot)),
             }).ToList(),
+            VirtioMem = live.VirtioMem.Where(v => v.Alias is not null).Select(v => new VirtioMemDevice
+            {
+                Id = v.Alias!, Addr = v.Base ?? 0, Size = v.Current ?? 0, RequestedSize = v.Requested, MaxSize = v.Size, BlockSize = v.Block, Node = v.Node,
+            }).ToList(),
         };
     }
 
@@ -170,9 +174,27 @@ public sealed class LibvirtHypervisor : IHypervisor
 
     public QmpEventSubscription SubscribeEvents() => _domain.Subscribe();
 
-    /// <summary>Not through libvirt yet: <see cref="ReadMemoryAsync"/> lists no virtio-mem devices, so nothing calls this.</summary>
-    public Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken) =>
-        throw new HypervisorRefusedException($"resizing virtio-mem through libvirt is not supported yet: use virsh update-memory-device --alias {device.Id} --requested-size {requestedSize}B --live");
+    public Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken) =>
+        throw new HypervisorRefusedException("libvirt starts the domain from its definition: DIMMs plugged with --persistent are in it (virsh dumpxml --inactive), live-only ones are not; there are no QEMU arguments to give it");
+
+    /// <summary>
+    /// The device as the live XML has it, with the new <c>requested</c>, through <c>virDomainUpdateDeviceFlags</c> (live;
+    /// with <c>--persistent</c> the definition too), as <c>virsh update-memory-device</c> does.
+    /// </summary>
+    public async Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken)
+    {
+        var live = DomainXml.Parse(await _domain.XmlAsync(false, cancellationToken).ConfigureAwait(false), _agentPortName);
+        var element = live.VirtioMem.FirstOrDefault(v => v.Alias == device.Id)
+            ?? throw new HypervisorRefusedException($"libvirt no longer lists virtio-mem {device.Id}");
+        try
+        {
+            await _domain.UpdateAsync(VirtioMemDeviceXml.WithRequested(element.Xml, requestedSize), _persistent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LibvirtException e)
+        {
+            throw new HypervisorRefusedException($"libvirt refused requested size {requestedSize} for {device.Id}: {e.Message}", e);
+        }
+    }
 
     public ValueTask DisposeAsync() => _domain.DisposeAsync();
 

@@ -40,6 +40,25 @@ public sealed class HostController : IAsyncDisposable
 
     public Task UnplugAsync(string id, bool force, CancellationToken cancellationToken) => UnplugWorkflow.RunAsync(_session, id, force, cancellationToken);
 
+    /// <summary>
+    /// The QEMU arguments that recreate the VM's DIMMs at its next start (bare QEMU), and what they cannot carry
+    /// (DIMMs without an id, a backend of another type, a DIMM being unplugged).
+    /// </summary>
+    public async Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (arguments, problems) = await _session.Hypervisor.RestartArgumentsAsync(cancellationToken).ConfigureAwait(false);
+            var busy = _session.State.Dimms.Where(d => d.Operation != GuestAgent.Host.State.DimmOperation.None)
+                .Select(d => $"{d.Id} is in the middle of {Workflows.GuestSteps.Describe(d.Operation)}: run status first, or the new VM may get a DIMM this one is losing");
+            return (arguments, [.. problems, .. busy]);
+        }
+        catch (Hypervisor.HypervisorRefusedException e)
+        {
+            throw new HostCommandException(e.Message, e);
+        }
+    }
+
     public Task MakeMovableAsync(string id, bool force, CancellationToken cancellationToken) => MakeMovableWorkflow.RunAsync(_session, id, force, cancellationToken);
 
     public Task<long> SetMemoryAsync(long target, bool force, CancellationToken cancellationToken) => SetMemoryWorkflow.RunAsync(_session, target, force, cancellationToken);

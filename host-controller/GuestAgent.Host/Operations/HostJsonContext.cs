@@ -7,4 +7,5 @@ namespace GuestAgent.Host.Operations;
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class HostJsonContext : JsonSerializerContext;

@@ -191,6 +191,30 @@ public sealed class QmpHypervisor : IHypervisor
         }
     }
 
+    public async Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken)
+    {
+        var memory = await ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
+        var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var backend in memory.Dimms.Select(d => d.Backend).OfType<string>().Distinct())
+        {
+            try
+            {
+                if (await _qmp.ExecuteAsync("qom-get", new JsonObject { ["path"] = "/objects/" + backend, ["property"] = "type" }, cancellationToken).ConfigureAwait(false) is JsonValue type
+                    && type.TryGetValue<string>(out var name))
+                {
+                    types[backend] = name;
+                }
+            }
+            catch (QmpCommandException)
+            {
+                // An old QEMU without the property: taken as memory-backend-ram.
+            }
+        }
+
+        var arguments = Planning.QemuRestartArguments.Build(memory.Dimms, types, out var problems);
+        return (arguments, problems);
+    }
+
     public async Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken)
     {
         try

@@ -85,4 +85,28 @@ public sealed class HostCliTests
         Assert.Equal(1, code);
         Assert.Contains("is not a QMP socket", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task QemuArgsPrintWhatRecreatesTheDimmsAndWarnOfWhatItCannot()
+    {
+        await using var h = new ControllerHarness();
+        var common = h.CliOptions(withAgent: true);
+        Assert.Equal(0, (await RunAsync([.. common, "plug", "256M"])).Code);
+        Assert.Equal(0, (await RunAsync([.. common, "plug", "128M"])).Code);
+        h.Qemu.AddDimm(null, "someone-elses", 128L << 20);
+        h.Qemu.BackendTypes["ga-mem1"] = "memory-backend-file";
+
+        var text = await RunAsync([.. common, "qemu-args"]);
+        var json = await RunAsync([.. common, "qemu-args", "--json"]);
+
+        Assert.Equal(0, text.Code);
+        Assert.Equal(
+            "-object memory-backend-ram,id=ga-mem0,size=268435456 -device pc-dimm,id=ga-dimm0,memdev=ga-mem0,slot=0,addr=0x100000000,node=0 "
+            + "-object memory-backend-ram,id=ga-mem1,size=134217728 -device pc-dimm,id=ga-dimm1,memdev=ga-mem1,slot=1,addr=0x110000000,node=0",
+            text.Output.Trim());
+        Assert.Equal(8, JsonNode.Parse(json.Output)!.AsArray().Count);
+        Assert.Contains("warning: slot2 has no id: QEMU cannot be told to recreate it by name", text.Error, StringComparison.Ordinal);
+        Assert.Contains("warning: ga-dimm1's backend ga-mem1 is a memory-backend-file", text.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", text.Error, StringComparison.Ordinal);
+    }
 }

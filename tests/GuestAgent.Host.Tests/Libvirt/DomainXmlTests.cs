@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 using GuestAgent.Host.Libvirt;
 
 namespace GuestAgent.Host.Tests.Libvirt;
@@ -108,5 +109,33 @@ public sealed class DomainXmlTests
             "<memory model=\"dimm\"><target><size unit=\"KiB\">262144</size><node>1</node></target><alias name=\"ua-ga-dimm3\" /></memory>",
             DimmDeviceXml.Build("ua-ga-dimm3", 256L << 20, 1));
         Assert.Throws<ArgumentException>(() => DimmDeviceXml.Build("ga-dimm3", 256L << 20, 0));
+    }
+
+    private const string VirtioMemXml =
+        "<memory model='virtio-mem'><target><size unit='KiB'>1048576</size><node>0</node><block unit='KiB'>2048</block>"
+        + "<requested unit='KiB'>262144</requested><current unit='KiB'>131072</current><address base='0x100000000'/></target>"
+        + "<alias name='ua-vmem0'/><address type='pci' domain='0x0000' bus='0x00' slot='0x08' function='0x0'/></memory>";
+
+    [Fact]
+    public void AVirtioMemDeviceIsReadWithItsRequestedAndCurrentSizes()
+    {
+        var xml = DomainXml.Parse($"<domain><name>vm</name><memory unit='GiB'>2</memory><devices>{VirtioMemXml}</devices></domain>", "org.guestagent.memory.0");
+
+        var device = Assert.Single(xml.VirtioMem);
+        Assert.Empty(xml.Dimms);
+        Assert.Equal(("ua-vmem0", 1L << 30, 2L << 20, 256L << 20, (long?)(128L << 20), (long?)0x100000000), (device.Alias, device.Size, device.Block, device.Requested, device.Current, device.Base));
+    }
+
+    [Fact]
+    public void ANewRequestedSizeIsTheLiveDeviceWithItsRequestedReplacedAndNoCurrent()
+    {
+        var updated = XElement.Parse(VirtioMemDeviceXml.WithRequested(VirtioMemXml, 512L << 20));
+
+        var target = updated.Element("target")!;
+        Assert.Equal("524288", target.Element("requested")!.Value);
+        Assert.Equal("KiB", (string?)target.Element("requested")!.Attribute("unit"));
+        Assert.Null(target.Element("current"));
+        Assert.Equal("ua-vmem0", (string?)updated.Element("alias")!.Attribute("name"));
+        Assert.Equal("1048576", target.Element("size")!.Value);
     }
 }

@@ -45,6 +45,9 @@ public sealed class SimulatedQemu : LineServer
     /// <summary>A guest behind this QEMU: asked on device_del whether it lets the DIMM in the slot go (and then removes it); overrides <see cref="EjectBehaviour"/>.</summary>
     public Func<int, bool>? GuestEjects { get; set; }
 
+    /// <summary>Backend id → its QOM type where it is not memory-backend-ram.</summary>
+    public Dictionary<string, string> BackendTypes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A virtio-mem device of this VM (<c>-device virtio-mem-pci,id=vm0,...</c>), or none.</summary>
     public SimulatedVirtioMem? VirtioMem { get; set; }
 
@@ -207,6 +210,11 @@ public sealed class SimulatedQemu : LineServer
                     if (AgentPort is { } port && path == "/machine/peripheral/" + port.Id && property == "name")
                     {
                         return (JsonValue.Create(port.Name), null, after);
+                    }
+
+                    if (path.StartsWith("/objects/", StringComparison.Ordinal) && _backends.ContainsKey(path["/objects/".Length..]) && property == "type")
+                    {
+                        return (JsonValue.Create(BackendTypes.GetValueOrDefault(path["/objects/".Length..], "memory-backend-ram")), null, after);
                     }
 
                     var dimm = _dimms.FirstOrDefault(d => d["qom"]!.GetValue<string>() == path);
