@@ -44,6 +44,23 @@ public sealed class GuestShell : IAsyncDisposable
         }
     }
 
+    /// <summary>After the guest was reset: waits for the new boot's control shell to say READY.</summary>
+    public async Task WaitForReadyAsync(TimeSpan bootLimit)
+    {
+        await _one.WaitAsync();
+        try
+        {
+            using var limit = new CancellationTokenSource(bootLimit);
+            while ((await _reader.ReadLineAsync(limit.Token) ?? throw new IOException("control channel closed during the reboot")) is var line && !line.EndsWith("READY", StringComparison.Ordinal))
+            {
+            }
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
     /// <summary>Runs a command in the guest; returns its exit code and combined output.</summary>
     public async Task<(int Code, string Output)> RunAsync(string command, TimeSpan? limit = null)
     {
