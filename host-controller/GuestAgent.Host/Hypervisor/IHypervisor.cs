@@ -48,6 +48,12 @@ public interface IHypervisor : IAsyncDisposable
     Task<bool> RemoveLeftoversAsync(string? backend, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Why the VM's memory must not be changed now because of a migration (one under way, or this VM already moved
+    /// away), for people; null when there is none or the hypervisor keeps such changes out itself.
+    /// </summary>
+    Task<string?> MigrationBlockerAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Sets a virtio-mem device's requested size (the guest's driver then plugs or unplugs towards it); a refusal throws
     /// <see cref="HypervisorRefusedException"/>. Returns at once: the device's size follows as the guest works.
     /// </summary>

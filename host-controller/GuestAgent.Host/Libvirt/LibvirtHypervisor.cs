@@ -174,6 +174,9 @@ public sealed class LibvirtHypervisor : IHypervisor
 
     public QmpEventSubscription SubscribeEvents() => _domain.Subscribe();
 
+    /// <summary>None from here: libvirt holds the domain's job for the whole migration and refuses device changes itself, with its own message.</summary>
+    public Task<string?> MigrationBlockerAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     public Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken) =>
         throw new HypervisorRefusedException("libvirt starts the domain from its definition: DIMMs plugged with --persistent are in it (virsh dumpxml --inactive), live-only ones are not; there are no QEMU arguments to give it");
 

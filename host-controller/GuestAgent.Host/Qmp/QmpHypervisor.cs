@@ -191,6 +191,18 @@ public sealed class QmpHypervisor : IHypervisor
         }
     }
 
+    /// <summary>From <c>query-migrate</c>: a migration in any state but none, failed and cancelled blocks memory changes (VDSM refuses them too).</summary>
+    public async Task<string?> MigrationBlockerAsync(CancellationToken cancellationToken)
+    {
+        var status = (await _qmp.ExecuteAsync("query-migrate", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
+        return status switch
+        {
+            null or "none" or "failed" or "cancelled" => null,
+            "completed" => "this VM has migrated away (QEMU's migration status: completed): change its memory on the destination",
+            _ => $"a migration of this VM is under way (QEMU's migration status: {status}): change its memory once it has ended, on whichever side runs the VM",
+        };
+    }
+
     public async Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken)
     {
         var memory = await ReadMemoryAsync(cancellationToken).ConfigureAwait(false);

@@ -138,6 +138,15 @@ public sealed class HostSession : IAsyncDisposable
         return (memory, limits);
     }
 
+    /// <summary>Refuses a change of <paramref name="what"/> while the hypervisor reports a migration (nothing is asked of it then).</summary>
+    public async Task RefuseDuringMigrationAsync(string what, CancellationToken cancellationToken)
+    {
+        if (await Hypervisor.MigrationBlockerAsync(cancellationToken).ConfigureAwait(false) is { } why)
+        {
+            throw new HostCommandException($"refusing to {what}: {why}");
+        }
+    }
+
     public void Save() => _store.Save(State);
 
     public void Say(string kind, string message, string? dimm = null) => Reporter.Report(new HostEvent(kind, message, dimm));

@@ -17,6 +17,7 @@ public static class PlugWorkflow
 {
     public static async Task<DimmRecord> RunAsync(HostSession session, long size, int? node, bool force, CancellationToken cancellationToken)
     {
+        await session.RefuseDuringMigrationAsync($"plug {ByteSize.Format(size)}", cancellationToken).ConfigureAwait(false);
         var (memory, limits) = await session.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (PlugPlanner.Check(size, limits, memory.Layout) is { } refusal)
         {

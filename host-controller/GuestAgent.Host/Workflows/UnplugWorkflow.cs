@@ -18,6 +18,7 @@ public static class UnplugWorkflow
 {
     public static async Task RunAsync(HostSession session, string name, bool force, CancellationToken cancellationToken)
     {
+        await session.RefuseDuringMigrationAsync($"unplug {name}", cancellationToken).ConfigureAwait(false);
         var memory = await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
         var dimm = memory.Find(name) ?? throw new HostCommandException($"no DIMM '{name}'; the hypervisor has: {Names(memory)}");
         var record = session.State.Find(dimm.Name) ?? throw new HostCommandException($"'{dimm.Name}' is not in the state file {session.StatePath}; run status once to adopt it");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GuestAgent.Host.Agent;
 using GuestAgent.Host.Hypervisor;
 using GuestAgent.Host.Operations;
@@ -58,6 +57,7 @@ public static class VirtioMemResizeWorkflow
             CheckTheGuestCanGiveBack(session, model, device, -delta, force);
         }
 
+        await session.RefuseDuringMigrationAsync($"resize virtio-mem {device.Id}", cancellationToken).ConfigureAwait(false);
         session.Say("plan", $"memory {ByteSize.Format(current)} → {ByteSize.Format(target)} through virtio-mem {device.Id}{others}: requested size {ByteSize.Format(device.RequestedSize)} → {ByteSize.Format(requested)}{dimms}");
         try
         {
@@ -127,8 +127,9 @@ public static class VirtioMemResizeWorkflow
     private static async Task<VirtioMemDevice> FollowAsync(HostSession session, VirtioMemDevice device, long requested, CancellationToken cancellationToken)
     {
         var last = device;
-        var still = Stopwatch.StartNew();
-        var total = Stopwatch.StartNew();
+        var time = session.Time;
+        var started = time.GetTimestamp();
+        var moved = started;
         while (true)
         {
             var now = (await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false)).VirtioMem.FirstOrDefault(d => d.Id == device.Id)
@@ -140,16 +141,16 @@ public static class VirtioMemResizeWorkflow
 
             if (now.Size != last.Size)
             {
-                session.Say("progress", $"virtio-mem {device.Id}: {ByteSize.Format(now.Size)} plugged after {total.Elapsed.TotalSeconds:0.0} s (target {ByteSize.Format(requested)})", device.Id);
-                still.Restart();
+                session.Say("progress", $"virtio-mem {device.Id}: {ByteSize.Format(now.Size)} plugged after {time.GetElapsedTime(started).TotalSeconds:0.0} s (target {ByteSize.Format(requested)})", device.Id);
+                moved = time.GetTimestamp();
             }
-            else if (still.Elapsed >= session.Options.ResizeStallTimeout)
+            else if (time.GetElapsedTime(moved) >= session.Options.ResizeStallTimeout)
             {
                 return now;
             }
 
             last = now;
-            await Task.Delay(Poll, session.Time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Poll, time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -38,6 +38,30 @@ public sealed class HostControllerTests
         Assert.Empty(h.SavedState().Dimms);
     }
 
+    [Theory]
+    [InlineData("active", "a migration of this VM is under way (QEMU's migration status: active)")]
+    [InlineData("completed", "this VM has migrated away (QEMU's migration status: completed)")]
+    public async Task PlugAndUnplugAreRefusedDuringAMigrationBeforeAnythingIsAsked(string status, string why)
+    {
+        await using var h = new ControllerHarness();
+        await using var controller = await h.OpenAsync();
+        await controller.PlugAsync(256 * M, null, Token);
+        h.Qemu.MigrationStatus = status;
+
+        var plug = await Assert.ThrowsAsync<HostCommandException>(() => controller.PlugAsync(128 * M, null, Token));
+        var unplug = await Assert.ThrowsAsync<HostCommandException>(() => controller.UnplugAsync("ga-dimm0", force: true, Token));
+
+        Assert.StartsWith($"refusing to plug 128 MiB: {why}", plug.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"refusing to unplug ga-dimm0: {why}", unplug.Message, StringComparison.Ordinal);
+        Assert.Equal(["ga-dimm0"], h.Qemu.DeviceIds);
+        Assert.DoesNotContain("device_del", h.Qemu.CommandNames);
+        Assert.DoesNotContain("prepare-unplug", h.Agent.RequestNames);
+
+        h.Qemu.MigrationStatus = "failed"; // the migration ended on this side: changes are allowed again
+        await controller.UnplugAsync("ga-dimm0", force: false, Token);
+        Assert.Empty(h.Qemu.DeviceIds);
+    }
+
     [Fact]
     public async Task LimitsAreCheckedBeforeQemuIsAsked()
     {

@@ -3,6 +3,7 @@ using GuestAgent.Host.Tests.Support;
 using GuestAgent.Memory.Model;
 using GuestAgent.Memory.Sysfs;
 using GuestAgent.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GuestAgent.Host.Tests.Pairing;
 
@@ -15,43 +16,22 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
 {
     private const long M = 1L << 20;
 
-    private readonly SimulatedQemu _qemu = new() { VirtioMem = new SimulatedVirtioMem() };
-    private readonly SimulatedGuest _guest;
-    private readonly TemporaryDirectory _dir = new();
-    private readonly StringWriter _output = new();
-
-    public VirtioMemPairingTests()
-    {
-        _guest = new SimulatedGuest(_qemu);
-        _guest.AttachVirtioMem(_qemu);
-    }
+    private readonly PairedHost _host = new(virtioMem: true);
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    private long Boot => _qemu.BootMemory;
+    private long Boot => _host.Qemu.BootMemory;
 
-    private async Task<HostController> OpenAsync()
-    {
-        await _guest.StartAsync();
-        return await HostController.OpenAsync(
-            new HostOptions
-            {
-                QmpPath = _qemu.Path, AgentPath = _guest.Path, StatePath = Path.Combine(_dir.Path, "vm.json"), MaxMemory = 4L << 30,
-                StateDirectory = Path.Combine(_dir.Path, "state"), LockDirectory = Path.Combine(_dir.Path, "locks"),
-                AgentTimeout = TimeSpan.FromSeconds(10), ResizeStallTimeout = TimeSpan.FromSeconds(1.5),
-            },
-            _output,
-            Token);
-    }
+    private Task<HostController> OpenAsync(TimeProvider? time = null) => _host.OpenAsync(time);
 
     /// <summary>The guest kernel has the device's blocks online Movable, and the agent's model says so too.</summary>
     private async Task AllOnlineMovableAsync(int blocks)
     {
         await Eventually.TrueAsync(
-            () => new SysfsMemoryReader(_guest.Tree.Root).Read().Blocks.Count(b => b.Index >= 32 && b.IsOnlineMovable) == blocks,
+            () => new SysfsMemoryReader(_host.Guest.Tree.Root).Read().Blocks.Count(b => b.Index >= 32 && b.IsOnlineMovable) == blocks,
             $"{blocks} virtio-mem blocks online Movable");
         await Eventually.TrueAsync(
-            () => _guest.Agent.View.Snapshot is var s && s.Dimms.Single(d => d.Kind == DimmKind.VirtioMem) is var d && s.BlocksOf(d).Count(b => b.IsOnlineMovable) == blocks,
+            () => _host.Guest.Agent.View.Snapshot is var s && s.Dimms.Single(d => d.Kind == DimmKind.VirtioMem) is var d && s.BlocksOf(d).Count(b => b.IsOnlineMovable) == blocks,
             "the agent's model up to date");
     }
 
@@ -65,8 +45,8 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
         var status = await controller.StatusAsync(Token);
 
         Assert.Equal(Boot + (512 * M), ended);
-        Assert.Equal(512 * M, _qemu.VirtioMem!.RequestedSize);
-        Assert.Contains("through virtio-mem vm0: requested size 0 B → 512 MiB", _output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(512 * M, _host.Qemu.VirtioMem!.RequestedSize);
+        Assert.Contains("through virtio-mem vm0: requested size 0 B → 512 MiB", _host.Output.ToString(), StringComparison.Ordinal);
         var device = Assert.Single(status.VirtioMem);
         Assert.Equal((512 * M, 512 * M, 512 * M), (device.Size, device.GuestPlugged!.Value, device.GuestMovable!.Value));
         Assert.Equal("ready", device.Readiness);
@@ -82,30 +62,41 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
         await using var controller = await OpenAsync();
         await controller.SetMemoryAsync(Boot + (512 * M), force: false, Token);
         await AllOnlineMovableAsync(4);
-        _guest.Proc.SetMemory(1536 * M, 384 * M); // 256 MiB can go with the 128 MiB reserve kept
+        _host.Guest.Proc.SetMemory(1536 * M, 384 * M); // 256 MiB can go with the 128 MiB reserve kept
 
         var e = await Assert.ThrowsAsync<HostCommandException>(() => controller.SetMemoryAsync(Boot, force: false, Token));
         var ended = await controller.SetMemoryAsync(Boot + (256 * M), force: false, Token);
 
         Assert.Contains("refusing to shrink by 512 MiB: the guest can give back 256 MiB of virtio-mem vm0 now", e.Message, StringComparison.Ordinal);
         Assert.Equal(Boot + (256 * M), ended);
-        Assert.Equal(256 * M, _qemu.VirtioMem!.Size);
+        Assert.Equal(256 * M, _host.Qemu.VirtioMem!.Size);
     }
 
     [Fact]
     public async Task AShrinkThatStallsIsStoppedSaidAndItsRequestSetBackToWhatWasReached()
     {
-        await using var controller = await OpenAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var controller = await OpenAsync(time);
         await controller.SetMemoryAsync(Boot + (512 * M), force: false, Token);
         await AllOnlineMovableAsync(4);
-        _guest.Tree.SetBlock(33, "online", "Normal"); // the second block ended up in a kernel zone
+        _host.Guest.Tree.SetBlock(33, "online", "Normal"); // the second block ended up in a kernel zone
 
-        var e = await Assert.ThrowsAsync<HostCommandException>(() => controller.SetMemoryAsync(Boot, force: true, Token));
+        // The controller reads the device once a second of its clock: the test moves the clock, nobody waits.
+        var shrink = controller.SetMemoryAsync(Boot, force: true, Token);
+        var ticks = 0;
+        while (!shrink.IsCompleted && ticks++ < 1000)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Yield();
+            await Task.Delay(1, Token);
+        }
+
+        var e = await Assert.ThrowsAsync<HostCommandException>(() => shrink);
 
         Assert.Contains("virtio-mem vm0 stopped at 256 MiB on the way to 0 B: its size did not move for 2 s", e.Message, StringComparison.Ordinal);
         Assert.Contains("requested size set back to 256 MiB", e.Message, StringComparison.Ordinal);
         Assert.Contains("the guest says: 256 MiB plugged: 128 MiB online in Movable, 128 MiB in kernel zones", e.Message, StringComparison.Ordinal);
-        Assert.Equal((256 * M, 256 * M), (_qemu.VirtioMem!.Size, _qemu.VirtioMem.RequestedSize));
+        Assert.Equal((256 * M, 256 * M), (_host.Qemu.VirtioMem!.Size, _host.Qemu.VirtioMem.RequestedSize));
         Assert.Contains("stopped at 256 MiB", (await controller.StatusAsync(Token)).LastChangeProblem, StringComparison.Ordinal);
     }
 
@@ -121,14 +112,8 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
         Assert.Contains("must be a multiple of its block size 2 MiB", unaligned.Message, StringComparison.Ordinal);
         Assert.Contains("at most 1 GiB, so the VM can reach", beyond.Message, StringComparison.Ordinal);
         Assert.Contains("so the VM can shrink to", below.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("qom-set", _qemu.CommandNames);
+        Assert.DoesNotContain("qom-set", _host.Qemu.CommandNames);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _guest.DisposeAsync();
-        await _qemu.DisposeAsync();
-        _dir.Dispose();
-        _output.Dispose();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

@@ -45,6 +45,9 @@ public sealed class SimulatedQemu : LineServer
     /// <summary>A guest behind this QEMU: asked on device_del whether it lets the DIMM in the slot go (and then removes it); overrides <see cref="EjectBehaviour"/>.</summary>
     public Func<int, bool>? GuestEjects { get; set; }
 
+    /// <summary>What <c>query-migrate</c> says (<c>active</c>, <c>completed</c>, …); null: never migrated (QEMU then returns <c>{}</c>).</summary>
+    public string? MigrationStatus { get; set; }
+
     /// <summary>Backend id → its QOM type where it is not memory-backend-ram.</summary>
     public Dictionary<string, string> BackendTypes { get; } = new(StringComparer.Ordinal);
 
@@ -186,6 +189,8 @@ public sealed class SimulatedQemu : LineServer
                     return (null, null, after);
                 }
 
+                case "query-migrate":
+                    return (MigrationStatus is { } migration ? new JsonObject { ["status"] = migration } : new JsonObject(), null, after);
                 case "query-uuid":
                     return (new JsonObject { ["UUID"] = Uuid }, null, after);
                 case "query-name":
