@@ -124,6 +124,23 @@ public sealed class AgentLink : IAsyncDisposable
         return _model;
     }
 
+    /// <summary>
+    /// The guest's model, made to see <paramref name="dimms"/> if it can: when one of them is missing from it (a DIMM
+    /// plugged moments ago, whose uevents the agent is still settling), the agent is asked to <c>rescan</c> sysfs once
+    /// (an agent without that command: the model as it is).
+    /// </summary>
+    public async Task<ModelReport> ModelSeeingAsync(IEnumerable<Hypervisor.HypervisorDimm> dimms, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var model = await RefreshModelAsync(timeout, cancellationToken).ConfigureAwait(false);
+        if (dimms.All(d => GuestDimm.Find(model, d) is not null) || !Hello.Capabilities.Contains(CommandNames.Rescan))
+        {
+            return model;
+        }
+
+        _model = await RequestAsync(CommandNames.Rescan, null, ProtocolJsonContext.Default.ModelReport, timeout, cancellationToken).ConfigureAwait(false);
+        return _model;
+    }
+
     /// <summary><c>prepare-unplug</c>; <paramref name="force"/> is sent only to an agent that takes it (<see cref="CanForcePrepare"/>).</summary>
     /// <param name="slot">The DIMM's slot.</param>
     /// <param name="force">Past the agent's capacity check.</param>

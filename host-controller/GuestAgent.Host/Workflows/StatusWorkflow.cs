@@ -14,7 +14,7 @@ public static class StatusWorkflow
         ModelReport? model = null;
         if (session.Agent is not null)
         {
-            model = await session.Agent.RefreshModelAsync(session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+            model = await session.Agent.ModelSeeingAsync(memory.Dimms, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
         }
 
         var rows = new List<DimmStatus>();

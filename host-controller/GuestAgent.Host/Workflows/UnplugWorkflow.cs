@@ -32,7 +32,7 @@ public static class UnplugWorkflow
         GuestDimm? guest = null;
         if (session.Agent is not null)
         {
-            guest = GuestDimm.Find(await session.Agent.RefreshModelAsync(session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false), dimm);
+            guest = GuestDimm.Find(await session.Agent.ModelSeeingAsync([dimm], session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false), dimm);
         }
 
         var decision = Removability.Decide(dimm.Name, guest, session.Agent is null ? session.AgentProblem : null, force, session.Agent?.CanForcePrepare ?? false);

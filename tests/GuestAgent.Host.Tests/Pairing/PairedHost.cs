@@ -8,6 +8,7 @@ namespace GuestAgent.Host.Tests.Pairing;
 public sealed class PairedHost : IAsyncDisposable
 {
     private readonly TemporaryDirectory _dir = new();
+    private bool _started;
 
     /// <param name="virtioMem">Gives the VM a virtio-mem device, its driver played by the guest.</param>
     public PairedHost(bool virtioMem = false)
@@ -26,10 +27,15 @@ public sealed class PairedHost : IAsyncDisposable
 
     public StringWriter Output { get; } = new();
 
-    /// <summary>Starts the guest and opens a controller on both; <paramref name="time"/> is the controller's clock.</summary>
+    /// <summary>Starts the guest (the first time) and opens a controller on both; <paramref name="time"/> is the controller's clock.</summary>
     public async Task<HostController> OpenAsync(TimeProvider? time = null)
     {
-        await Guest.StartAsync();
+        if (!_started)
+        {
+            await Guest.StartAsync();
+            _started = true;
+        }
+
         return await HostController.OpenAsync(
             new HostOptions
             {

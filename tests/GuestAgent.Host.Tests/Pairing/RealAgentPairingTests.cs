@@ -53,6 +53,22 @@ public sealed class RealAgentPairingTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ADimmTheAgentHasNotSeenYetIsLookedForWithARescanBeforeTheUnplugIsRefused()
+    {
+        await (await OpenAsync()).DisposeAsync();
+        // Plugged by someone else a moment ago: the kernel has onlined its blocks, their uevents have not reached the agent.
+        _host.Qemu.AddDimm("late", "mem-late", 256 * M);
+        _host.Guest.Tree.AddDimm(0, 32, 2, "online", "Movable");
+        await using var controller = await OpenAsync(); // adopts it
+
+        await controller.UnplugAsync("late", force: false, Token);
+
+        Assert.Empty(_host.Qemu.DeviceIds);
+        Assert.Empty(GuestBlocksOf(0));
+        Assert.Contains("unplugged late", _host.Output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AGuestWithoutRoomForTheDimmsContentsRefusesAndTheDimmStaysOnline()
     {
         await using var controller = await OpenAsync();
