@@ -33,6 +33,25 @@ public static class BusProperties
             case "HostConnected":
                 writer.WriteVariantBool(state.HostConnected);
                 break;
+            case "VirtioMem":
+                writer.WriteSignature("a" + MemoryBusInterface.VirtioMemSignature);
+                var devices = writer.WriteArrayStart(DBusType.Struct);
+                foreach (var device in state.Model.Dimms.Where(d => d.Kind == "virtio-mem"))
+                {
+                    writer.WriteStructureStart();
+                    writer.WriteString(device.Id);
+                    writer.WriteString(device.VirtioDevice ?? "");
+                    writer.WriteUInt64((ulong)device.Start);
+                    writer.WriteUInt64((ulong)device.Size);
+                    writer.WriteUInt64((ulong)(device.Plugged ?? 0));
+                    writer.WriteUInt64((ulong)(device.MovableBytes ?? 0));
+                    writer.WriteUInt64((ulong)(device.Unpluggable ?? 0));
+                    writer.WriteString(device.Readiness);
+                    writer.WriteString(device.Reason);
+                }
+
+                writer.WriteArrayEnd(devices);
+                break;
             default:
                 writer.WriteSignature("a" + MemoryBusInterface.DimmSignature);
                 var array = writer.WriteArrayStart(DBusType.Struct);

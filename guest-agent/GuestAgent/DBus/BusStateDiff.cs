@@ -34,6 +34,11 @@ public static class BusStateDiff
             changed.Add("Dimms");
         }
 
+        if (before is null || !VirtioMemOf(before).SequenceEqual(VirtioMemOf(after)))
+        {
+            changed.Add("VirtioMem");
+        }
+
         if (before is null || before.Model.Policy != after.Model.Policy)
         {
             changed.Add("Policy");
@@ -51,4 +56,8 @@ public static class BusStateDiff
 
         return before is null ? [] : signals;
     }
+
+    /// <summary>What the VirtioMem property shows, for comparison.</summary>
+    private static IEnumerable<(string, long?, long?, long?, string)> VirtioMemOf(BusState state) =>
+        state.Model.Dimms.Where(d => d.Kind == "virtio-mem").Select(d => (d.Id, d.Plugged, d.MovableBytes, d.Unpluggable, d.Readiness));
 }

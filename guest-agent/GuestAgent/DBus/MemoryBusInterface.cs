@@ -13,7 +13,10 @@ public static class MemoryBusInterface
     /// <summary>One DIMM: id, slot (-1: none), kind, start, size, node (-1: unknown), zones, state, readiness, reason.</summary>
     public const string DimmSignature = "(sisttiassss)";
 
-    public static IReadOnlyList<string> PropertyNames { get; } = ["BlockSize", "Policy", "HostConnected", "Dimms"];
+    /// <summary>Per virtio-mem device: id, virtio device, region start, region size, plugged, Movable part, can be unplugged now, readiness, reason.</summary>
+    public const string VirtioMemSignature = "(sstttttss)";
+
+    public static IReadOnlyList<string> PropertyNames { get; } = ["BlockSize", "Policy", "HostConnected", "Dimms", "VirtioMem"];
 
     /// <summary>Methods that change memory state: root only (the bus policy says so too).</summary>
     public static IReadOnlyDictionary<string, string> MethodSignatures { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -38,6 +41,7 @@ public static class MemoryBusInterface
           <property name="Policy" type="s" access="read"/>
           <property name="HostConnected" type="b" access="read"/>
           <property name="Dimms" type="a(sisttiassss)" access="read"/>
+          <property name="VirtioMem" type="a(sstttttss)" access="read"/>
           <method name="PrepareUnplug">
             <arg name="slot" type="u" direction="in"/>
             <arg name="ok" type="b" direction="out"/>

@@ -163,6 +163,31 @@ public sealed class DBusInterfaceTests : IDisposable
         Assert.Equal(1, agent.Stdout.Split('\n').Count(l => l.Contains("running without the D-Bus interface", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task AVirtioMemDeviceIsAPropertyOfItsOwn()
+    {
+        _tree.AddBootMemory(8);
+        for (var id = 32; id < 36; id++)
+        {
+            _tree.AddBlock(id, "online", "Movable");
+        }
+
+        using var proc = new FakeProcTree();
+        proc.SetVirtioMem(_tree.BlockSize, ("virtio4", 32 * _tree.BlockSize, 8 * _tree.BlockSize, 4));
+        using var bus = new PrivateSystemBus();
+        using var notify = new NotifySocket();
+        using var agent = AgentProcess.StartUnderSystemd(
+            ["run", "--sysfs-root", _tree.RootPath, "--runtime-dir", _runtime.Path, "--port", "", "--control-socket", ""],
+            new Dictionary<string, string> { ["GUEST_AGENT_DBus__Address"] = bus.Address, ["NOTIFY_SOCKET"] = notify.Address, ["GUEST_AGENT_Memory__ProcRoot"] = proc.RootPath });
+        await WaitServedAsync(agent);
+
+        var devices = await bus.BusctlAsync(Nobody, "get-property", Object, ObjectPath, Object, "VirtioMem");
+        var introspect = await bus.BusctlAsync(null, "introspect", Object, ObjectPath);
+
+        Assert.True(devices.Output.StartsWith("a(sstttttss) 1 \"virtio-mem@0x100000000\" \"virtio4\" 4294967296 1073741824 536870912 536870912 536870912 \"ready\" \"512 MiB plugged", StringComparison.Ordinal), devices.Output);
+        Assert.Contains(".VirtioMem", introspect.Output, StringComparison.Ordinal);
+    }
+
     // dbus-monitor writes each message as it comes (busctl monitor buffers when not on a terminal).
     private static Process StartMonitor(string address, ConcurrentQueue<string> lines) =>
         LineCollectingProcess.Start("/usr/bin/dbus-monitor", ["--address", address, $"type='signal',path='{ObjectPath}'"], lines);
