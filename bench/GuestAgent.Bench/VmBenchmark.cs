@@ -154,6 +154,6 @@ public static partial class VmBenchmark
     [GeneratedRegex("\"id\": \"(ga-dimm\\d+)\"")]
     private static partial Regex DimmId();
 
-    [GeneratedRegex(@"DEVICE_DELETED ([0-9.]+) s, whole unplug ([0-9.]+) s")]
+    [GeneratedRegex(@"removal ([0-9.]+) s, whole unplug ([0-9.]+) s")]
     private static partial Regex Timing();
 }
