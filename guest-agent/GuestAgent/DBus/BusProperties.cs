@@ -36,7 +36,7 @@ public static class BusProperties
             case "VirtioMem":
                 writer.WriteSignature("a" + MemoryBusInterface.VirtioMemSignature);
                 var devices = writer.WriteArrayStart(DBusType.Struct);
-                foreach (var device in state.Model.Dimms.Where(d => d.Kind == "virtio-mem"))
+                foreach (var device in state.Model.Dimms.Where(d => d.Kind == Protocol.Model.DimmKinds.VirtioMem))
                 {
                     writer.WriteStructureStart();
                     writer.WriteString(device.Id);

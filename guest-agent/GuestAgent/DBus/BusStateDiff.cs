@@ -59,5 +59,5 @@ public static class BusStateDiff
 
     /// <summary>What the VirtioMem property shows, for comparison.</summary>
     private static IEnumerable<(string, long?, long?, long?, string)> VirtioMemOf(BusState state) =>
-        state.Model.Dimms.Where(d => d.Kind == "virtio-mem").Select(d => (d.Id, d.Plugged, d.MovableBytes, d.Unpluggable, d.Readiness));
+        state.Model.Dimms.Where(d => d.Kind == DimmKinds.VirtioMem).Select(d => (d.Id, d.Plugged, d.MovableBytes, d.Unpluggable, d.Readiness));
 }

@@ -149,7 +149,14 @@ public static class ModelReportBuilder
         return new DimmReport
         {
             Id = dimm.Id,
-            Kind = dimm.Kind == DimmKind.VirtioMem ? "virtio-mem" : dimm.Kind.ToString().ToLowerInvariant(),
+            Kind = dimm.Kind switch
+            {
+                DimmKind.Acpi => DimmKinds.Acpi,
+                DimmKind.VirtioMem => DimmKinds.VirtioMem,
+                DimmKind.Boot => DimmKinds.Boot,
+                DimmKind.Range => DimmKinds.Range,
+                _ => throw new ArgumentOutOfRangeException(nameof(dimm), dimm.Kind, "no such kind of DIMM"),
+            },
             Slot = dimm.Slot,
             AcpiDevice = dimm.AcpiDevice,
             VirtioDevice = dimm.VirtioMem?.Device,

@@ -29,17 +29,18 @@ public sealed record GuestDimm(DimmReport Report)
     /// </summary>
     public static GuestDimm? FindVirtioMem(ModelReport model, Hypervisor.VirtioMemDevice device)
     {
-        var regions = model.Dimms.Where(d => d.Kind == "virtio-mem").ToList();
+        var regions = model.Dimms.Where(d => d.Kind == DimmKinds.VirtioMem).ToList();
+        var ofItsSize = regions.Where(d => d.Size == device.MaxSize).ToList();
         var report = device.Addr != 0
             ? regions.FirstOrDefault(d => d.Start == device.Addr)
-            : regions.Count(d => d.Size == device.MaxSize) == 1 ? regions.Single(d => d.Size == device.MaxSize) : null;
+            : ofItsSize.Count == 1 ? ofItsSize[0] : null;
         return report is null ? null : new GuestDimm(report);
     }
 
     /// <summary>The guest's DIMM for a hypervisor DIMM: the ACPI slot, checked against the address; else a block range at its address.</summary>
     public static GuestDimm? Find(ModelReport model, Hypervisor.HypervisorDimm dimm) =>
-        (model.Dimms.FirstOrDefault(d => d.Kind == "acpi" && d.Slot == dimm.Slot && (d.Start == dimm.Addr || d.Blocks.Count == 0))
-         ?? model.Dimms.FirstOrDefault(d => d.Kind == "range" && d.Start == dimm.Addr && d.Size == dimm.Size)) is { } report
+        (model.Dimms.FirstOrDefault(d => d.Kind == DimmKinds.Acpi && d.Slot == dimm.Slot && (d.Start == dimm.Addr || d.Blocks.Count == 0))
+         ?? model.Dimms.FirstOrDefault(d => d.Kind == DimmKinds.Range && d.Start == dimm.Addr && d.Size == dimm.Size)) is { } report
             ? new GuestDimm(report)
             : null;
 }

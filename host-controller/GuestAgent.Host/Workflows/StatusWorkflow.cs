@@ -55,7 +55,7 @@ public static class StatusWorkflow
                 Id = device.Id, Addr = device.Addr, MaxSize = device.MaxSize, Size = device.Size, RequestedSize = device.RequestedSize,
                 BlockSize = device.BlockSize, Node = device.Node,
                 GuestPlugged = guest?.Report.Plugged, GuestMovable = guest?.Report.MovableBytes, Unpluggable = guest?.Report.Unpluggable,
-                Readiness = model is null ? "unknown" : guest?.Report.Readiness ?? "unknown",
+                Readiness = guest?.Report.Readiness ?? "unknown",
                 Reason = model is null ? "no guest agent: " + session.AgentProblem
                     : guest?.Reason ?? "the guest agent does not report this virtio-mem device (an agent older than virtio-mem support, or /proc/iomem unreadable)",
             });
@@ -76,7 +76,7 @@ public static class StatusWorkflow
             PlugBudget = budget?.Bytes, PlugBudgetReason = budget?.Reason,
             GuestWarnings = model?.Warnings.Select(w => $"{w.Subject}: {w.Message}").ToList() ?? [],
             GuestRecoveries = model?.Recoveries.Select(r => $"{r.Dimm}: {r.Message}").ToList() ?? [],
-            GuestOnly = model?.Dimms.Where(d => d.Kind != "boot" && !matched.Contains(d.Id)).Select(d => d.Id).ToList() ?? [],
+            GuestOnly = model?.Dimms.Where(d => d.Kind != DimmKinds.Boot && !matched.Contains(d.Id)).Select(d => d.Id).ToList() ?? [],
             Dimms = rows,
             VirtioMem = virtioMem,
         };

@@ -72,14 +72,14 @@ public static class VirtioMemResizeWorkflow
         session.State.LastChangeProblem = null;
         session.Save();
         var reached = await FollowAsync(session, device, requested, cancellationToken).ConfigureAwait(false);
+        var ended = current - device.Size + reached.Size;
         if (reached.Size == requested)
         {
             session.Say("resized", $"virtio-mem {device.Id} has {ByteSize.Format(reached.Size)} plugged ({ByteSize.Format(Math.Abs(delta))} {(delta > 0 ? "added" : "given back")})", device.Id);
-            return current - device.Size + reached.Size;
+            return ended;
         }
 
         // Stalled: the guest's driver would retry for ever; ask it for what it has.
-        var ended = current - device.Size + reached.Size;
         var guestSays = await GuestReasonAsync(session, reached).ConfigureAwait(false);
         string reset;
         try
