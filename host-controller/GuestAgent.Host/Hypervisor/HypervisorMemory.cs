@@ -26,8 +26,8 @@ public sealed record HypervisorMemory
     /// <summary>Boot memory, DIMMs and virtio-mem: the VM's memory now (KubeVirt's <c>guestCurrent</c>).</summary>
     public long CurrentMemory => BootMemory + PluggedMemory + VirtioMemPlugged;
 
-    /// <summary>The DIMMs' layout (virtio-mem is resized, not plugged: it is not in it).</summary>
-    public MemoryLayout Layout => new(BootMemory, PluggedMemory, Dimms.Count);
+    /// <summary>The DIMMs' layout; virtio-mem is resized, not plugged, so only its regions' room under maxmem is in it.</summary>
+    public MemoryLayout Layout => new(BootMemory, PluggedMemory, Dimms.Count, VirtioMem.Sum(d => d.MaxSize));
 
     /// <summary>By id or by the name a DIMM without an id goes by (<c>slotN</c>).</summary>
     public HypervisorDimm? Find(string name) => Dimms.FirstOrDefault(d => d.Id == name) ?? Dimms.FirstOrDefault(d => d.Id is null && d.Name == name);

@@ -29,11 +29,11 @@ public static class PlugPlanner
             return $"no free DIMM slot: all {slots} are in use";
         }
 
-        if (limits.MaxMemory is { } max && layout.Current + size > max)
+        if (limits.MaxMemory is { } max && layout.UnderMaxMemory + size > max)
         {
-            var room = Math.Max(0, max - layout.Current);
-            return $"{ByteSize.Format(size)} more would make {ByteSize.Format(layout.Current + size)}, beyond the VM's maximum of "
-                   + $"{ByteSize.Format(max)} (room left: {ByteSize.Format(room)})";
+            var regions = layout.OtherDeviceRegions > 0 ? $", virtio-mem regions {ByteSize.Format(layout.OtherDeviceRegions)} included" : "";
+            return $"{ByteSize.Format(size)} more would make {ByteSize.Format(layout.UnderMaxMemory + size)}{regions}, beyond the VM's maximum of "
+                   + $"{ByteSize.Format(max)} (room left: {ByteSize.Format(layout.RoomUnder(max))})";
         }
 
         return null;

@@ -68,7 +68,7 @@ public static class StatusWorkflow
             Hypervisor = session.Hypervisor.Description, Vm = session.Hypervisor.Identity.Key, StateFile = session.StatePath,
             BootMemory = memory.BootMemory, CurrentMemory = current, RequestedMemory = session.State.RequestedMemory ?? current,
             LastChangeProblem = session.State.LastChangeProblem,
-            MaxMemory = limits.MaxMemory, RoomLeft = limits.MaxMemory is { } max ? Math.Max(0, max - current) : null,
+            MaxMemory = limits.MaxMemory, RoomLeft = limits.MaxMemory is { } max ? memory.Layout.RoomUnder(max) : null,
             Slots = limits.Slots, SlotsUsed = memory.Dimms.Count, FreeSlots = limits.Slots is { } s ? Math.Max(0, s - memory.Dimms.Count) : null,
             AgentConnected = session.Agent is not null, AgentProblem = session.AgentProblem,
             AgentVersion = session.Agent?.Hello.Version, GuestPolicy = model?.Policy, GuestBlockSize = model?.BlockSize,

@@ -52,6 +52,7 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
         Assert.Equal("ready", device.Readiness);
         Assert.Equal(512 * M, device.Unpluggable);
         Assert.Equal(Boot + (512 * M), status.CurrentMemory);
+        Assert.Equal((4L << 30) - Boot - (1L << 30), status.RoomLeft); // the device's whole region is out of maxmem
         Assert.Empty(status.GuestOnly);
         Assert.Empty(status.Dimms);
     }

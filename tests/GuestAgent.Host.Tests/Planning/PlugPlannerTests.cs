@@ -20,6 +20,20 @@ public sealed class PlugPlannerTests
     }
 
     [Fact]
+    public void AVirtioMemRegionTakesItsWholeSizeOutOfMaxMemory()
+    {
+        // QEMU counts a virtio-mem device's whole region against maxmem, however little of it is plugged.
+        var limits = new VmLimits { BlockSize = 128 * M, Multiple = 128 * M, Slots = 8, MaxMemory = 4096 * M };
+        var layout = new MemoryLayout(1024 * M, 0, 0, OtherDeviceRegions: 1024 * M);
+
+        var refusal = PlugPlanner.Check(2560 * M, limits, layout);
+
+        Assert.Equal("2560 MiB more would make 4608 MiB, virtio-mem regions 1 GiB included, beyond the VM's maximum of 4 GiB (room left: 2 GiB)", refusal);
+        Assert.Null(PlugPlanner.Check(2048 * M, limits, layout));
+        Assert.Equal(2048 * M, layout.RoomUnder(4096 * M));
+    }
+
+    [Fact]
     public void AllowsAnAlignedDimmWithinTheLimits()
     {
         var limits = new VmLimits { BlockSize = 128 * M, Multiple = 256 * M, Slots = 8, MaxMemory = 4096 * M };
