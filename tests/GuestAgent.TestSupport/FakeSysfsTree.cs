@@ -44,7 +44,11 @@ public sealed class FakeSysfsTree : IDisposable
     public void WriteParameter(string name, string value) =>
         File.WriteAllText(Path.Combine(Root.HotplugParametersDirectory, name), value + "\n");
 
-    /// <summary>Adds <c>memoryN</c>. <paramref name="zones"/> is what <c>valid_zones</c> reads (null: attribute missing).</summary>
+    /// <summary>
+    /// Adds <c>memoryN</c>. <paramref name="zones"/> is what <c>valid_zones</c> reads (null: attribute missing). A new
+    /// block appears whole, as the kernel's do: it is built beside the others and renamed into place, so an agent
+    /// reconciling meanwhile never sees (or writes into) half of it.
+    /// </summary>
     public FakeSysfsTree AddBlock(
         int id,
         string state = "online",
@@ -55,33 +59,45 @@ public sealed class FakeSysfsTree : IDisposable
         bool withOnline = true)
     {
         var dir = Root.BlockDirectory(id);
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "state"), state + "\n");
+        var exists = Directory.Exists(dir);
+        var building = exists ? dir : Path.Combine(Root.MemoryDirectory, ".adding-" + MemoryBlockName.Format(id));
+        Directory.CreateDirectory(building);
+        File.WriteAllText(Path.Combine(building, "state"), state + "\n");
         if (withPhysIndex)
         {
-            File.WriteAllText(Path.Combine(dir, "phys_index"), id.ToString("x8", CultureInfo.InvariantCulture) + "\n");
+            File.WriteAllText(Path.Combine(building, "phys_index"), id.ToString("x8", CultureInfo.InvariantCulture) + "\n");
         }
 
         if (zones is not null)
         {
-            File.WriteAllText(Path.Combine(dir, "valid_zones"), zones + "\n");
+            File.WriteAllText(Path.Combine(building, "valid_zones"), zones + "\n");
         }
 
         if (withRemovable)
         {
-            File.WriteAllText(Path.Combine(dir, "removable"), "1\n");
+            File.WriteAllText(Path.Combine(building, "removable"), "1\n");
         }
 
         if (withOnline)
         {
-            File.WriteAllText(Path.Combine(dir, "online"), (state == "online" ? "1" : "0") + "\n");
+            File.WriteAllText(Path.Combine(building, "online"), (state == "online" ? "1" : "0") + "\n");
         }
 
         if (node is { } n)
         {
-            var nodeDir = Path.Combine(Root.NodeDirectory, "node" + n.ToString(CultureInfo.InvariantCulture));
+            // Relative from memory/<entry>/, the same for the building name and the final one.
+            File.CreateSymbolicLink(Path.Combine(building, "node" + n.ToString(CultureInfo.InvariantCulture)), Path.Combine("..", "..", "node", "node" + n.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (!exists)
+        {
+            Directory.Move(building, dir);
+        }
+
+        if (node is { } m)
+        {
+            var nodeDir = Path.Combine(Root.NodeDirectory, "node" + m.ToString(CultureInfo.InvariantCulture));
             Directory.CreateDirectory(nodeDir);
-            File.CreateSymbolicLink(Path.Combine(dir, "node" + n.ToString(CultureInfo.InvariantCulture)), Path.Combine("..", "..", "node", "node" + n.ToString(CultureInfo.InvariantCulture)));
             File.CreateSymbolicLink(Path.Combine(nodeDir, MemoryBlockName.Format(id)), Path.Combine("..", "..", "memory", MemoryBlockName.Format(id)));
         }
 
