@@ -52,8 +52,54 @@ public sealed class AgentLink : IAsyncDisposable
     /// <summary>Completes with a reason when the agent says it is stopping or the connection ends.</summary>
     public Task<string> Stopped => _stopped.Task;
 
-    /// <summary>Connects and says hello; throws <see cref="AgentUnavailableException"/> when nobody answers within <paramref name="timeout"/>.</summary>
-    public static async Task<AgentLink> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects and says hello; throws <see cref="AgentUnavailableException"/> when nobody answers within
+    /// <paramref name="timeout"/>. A first connection that stays silent for <see cref="FirstTry"/> is closed and made
+    /// again: QEMU stops passing the guest's writes to a virtio-serial port's host side once the guest wrote while no
+    /// host was connected (after a pause the guest can miss that the host left), and only the host side closing
+    /// clears that; a second hello on the same connection is never answered then (measured on QEMU 7.2, issue 25).
+    /// </summary>
+    public static async Task<AgentLink> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        var started = time.GetTimestamp();
+        var junk = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            var left = timeout - time.GetElapsedTime(started);
+            var wait = attempt == 1 ? Min(FirstTry(timeout), left) : left;
+            var link = await OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (await link.HelloAsync(wait, time, cancellationToken).ConfigureAwait(false))
+                {
+                    return link;
+                }
+
+                junk += link._client.SkippedLines;
+            }
+            catch
+            {
+                await link.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            await link.DisposeAsync().ConfigureAwait(false);
+            if (attempt > 1 || time.GetElapsedTime(started) >= timeout)
+            {
+                throw new AgentUnavailableException(
+                    $"the guest agent did not answer on {path} within {timeout.TotalSeconds:0} s"
+                    + (junk > 0 ? $" ({junk} lines of junk received instead)" : " (is guest-agent running in the guest?)"));
+            }
+        }
+    }
+
+    /// <summary>How long the first connection may stay silent before it is made again (the agent answers hello in well under a second).</summary>
+    public static TimeSpan FirstTry(TimeSpan timeout) => Min(TimeSpan.FromSeconds(2), timeout / 3);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static async Task<AgentLink> OpenAsync(string path, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -66,56 +112,36 @@ public sealed class AgentLink : IAsyncDisposable
             throw new AgentUnavailableException($"cannot connect to the agent's channel: {Qmp.UnixSocketErrors.Describe(path, e)}", e);
         }
 
-        var link = new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path);
-        try
-        {
-            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            limit.CancelAfter(timeout);
-            try
-            {
-                link.Hello = await link.HelloOnceMoreIfSilentAsync(timeout / 2, limit.Token).ConfigureAwait(false);
-                var ready = await link._readyOnce.Task.WaitAsync(limit.Token).ConfigureAwait(false);
-                link._model = ready;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                var junk = link._client.SkippedLines;
-                throw new AgentUnavailableException(
-                    $"the guest agent did not answer on {path} within {timeout.TotalSeconds:0} s"
-                    + (junk > 0 ? $" ({junk} lines of junk received instead)" : " (is guest-agent running in the guest?)"));
-            }
-            catch (IOException e)
-            {
-                throw new AgentUnavailableException($"the agent's channel {path} closed: {e.Message}", e);
-            }
-            catch (ProtocolErrorException e)
-            {
-                throw new AgentUnavailableException($"the guest agent refused hello: {e.Message}", e);
-            }
-
-            return link;
-        }
-        catch
-        {
-            await link.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        return new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path);
     }
 
-    /// <summary>
-    /// 0xFF + <c>hello</c>; if nothing answers within <paramref name="firstTry"/>, 0xFF + <c>hello</c> once more (a hello
-    /// that crossed a reconnect of the port, e.g. while the VM was paused, can be lost; the second one is answered).
-    /// </summary>
-    private async Task<HelloReturn> HelloOnceMoreIfSilentAsync(TimeSpan firstTry, CancellationToken cancellationToken)
+    /// <summary>0xFF + <c>hello</c> and its <c>AGENT_READY</c>; false when nothing answered within <paramref name="limit"/>.</summary>
+    private async Task<bool> HelloAsync(TimeSpan limit, TimeProvider time, CancellationToken cancellationToken)
     {
-        var first = _client.HelloAsync(["events"], cancellationToken);
-        if (await Task.WhenAny(first, Task.Delay(firstTry, cancellationToken)).ConfigureAwait(false) == first)
+        using var timer = new CancellationTokenSource(limit, time);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
         {
-            return await first.ConfigureAwait(false);
+            Hello = await _client.HelloAsync(["events"], both.Token).ConfigureAwait(false);
+            _model = await _readyOnce.Task.WaitAsync(both.Token).ConfigureAwait(false);
+            return true;
         }
-
-        _ = first.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-        return await _client.HelloAsync(["events"], cancellationToken).ConfigureAwait(false);
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (IOException e)
+        {
+            throw new AgentUnavailableException($"the agent's channel {Path} closed: {e.Message}", e);
+        }
+        catch (ProtocolErrorException e)
+        {
+            throw new AgentUnavailableException($"the guest agent refused hello: {e.Message}", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new AgentUnavailableException($"the guest agent's hello reply is not what the protocol says: {e.Message}", e);
+        }
     }
 
     public async Task<ModelReport> RefreshModelAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -238,9 +264,10 @@ public sealed class AgentLink : IAsyncDisposable
                             _readyOnce.TrySetResult(data.Model);
                         }
                     }
-                    catch (JsonException)
+                    catch (JsonException ex)
                     {
-                        // A malformed AGENT_READY: hello times out and says so.
+                        // Said at once rather than as a silent agent.
+                        _readyOnce.TrySetException(new AgentUnavailableException($"the guest agent's AGENT_READY does not match the protocol (unreadable at {ex.Path ?? "its start"}): is the agent of another version?", ex));
                     }
                 }
                 else if (name == EventNames.AgentStopping)

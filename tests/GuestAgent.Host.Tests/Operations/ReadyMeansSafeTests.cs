@@ -108,15 +108,29 @@ public sealed class ReadyMeansSafeTests
     }
 
     [Fact]
-    public async Task AHelloLostAcrossAReconnectIsSentOnceMore()
+    public async Task AConnectionThePortKeepsSilentIsMadeAgain()
     {
         await using var h = new ControllerHarness();
-        h.Agent.DropHellos = 1;
+        h.Agent.MutedConnections = 1;
 
         await using var controller = await h.OpenAsync();
 
         Assert.NotNull(controller.Agent);
+        Assert.Equal(2, h.Agent.Connections);
         Assert.Equal(2, h.Agent.RequestNames.Count(n => n == "hello"));
+    }
+
+    [Fact]
+    public async Task AnAgentSilentOnEveryConnectionIsNoAgentAfterTheTimeout()
+    {
+        await using var h = new ControllerHarness();
+        h.Agent.MutedConnections = int.MaxValue;
+
+        await using var controller = await h.OpenAsync();
+
+        Assert.Null(controller.Agent);
+        Assert.Equal(2, h.Agent.Connections);
+        Assert.Contains("did not answer", controller.AgentProblem, StringComparison.Ordinal);
     }
 
     [Fact]
