@@ -7,9 +7,11 @@ namespace GuestAgent.TestSupport;
 /// <summary>
 /// Writes a <see cref="FakeSysfsTree"/> the way the kernel answers writes to <c>memoryN/state</c>: onlining an online
 /// block or into a zone not in <c>valid_zones</c> is EINVAL, offlining a block that spans zones is EINVAL, a missing
-/// block is ENOENT; and tests can script failures (EBUSY, EPERM, …) or delays per block and word.
+/// block is ENOENT; and tests can script failures (EBUSY, EPERM, …) or delays per block and word. Given a
+/// <see cref="FakeProcTree"/>, it keeps that tree's zone accounting in step with each change, as the kernel does
+/// (<see cref="FakeProcTree.AccountFor"/>).
 /// </summary>
-public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree) : IBlockStateWriter
+public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree, FakeProcTree? proc = null) : IBlockStateWriter
 {
     private readonly ConcurrentDictionary<(int Block, BlockStateRequest Request), Errno> _failures = new();
     private readonly ConcurrentDictionary<(int Block, BlockStateRequest Request), TimeSpan> _delays = new();
@@ -86,6 +88,11 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree) : IBlockState
         }
 
         var result = Apply(blockId, request);
+        if (result.Succeeded)
+        {
+            proc?.AccountFor(tree);
+        }
+
         Writes.Enqueue((blockId, BlockStateWords.Format(request), result.Succeeded));
         return result;
     }

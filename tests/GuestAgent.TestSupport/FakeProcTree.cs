@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using GuestAgent.Memory.Proc;
@@ -15,12 +16,12 @@ public sealed class FakeProcTree : IDisposable
 
     private long _total = 2L << 30;
     private long _available = 1536L << 20;
-    private readonly List<(int Node, string Zone, long FreePages, long ManagedPages, long HighPages)> _zones =
+    private readonly List<(int Node, string Zone, long FreePages, long ManagedPages, long HighPages, long PresentPages)> _zones =
     [
-        (0, "DMA", 3840, 3840, 49),
-        (0, "DMA32", 100_000, 200_000, 2_000),
-        (0, "Normal", 0, 0, 0),
-        (0, "Movable", 0, 0, 0),
+        (0, "DMA", 3840, 3840, 49, 3998),
+        (0, "DMA32", 100_000, 200_000, 2_000, 258_016),
+        (0, "Normal", 0, 0, 0, 0),
+        (0, "Movable", 0, 0, 0, 0),
     ];
 
     public FakeProcTree(string? parentDirectory = null)
@@ -56,7 +57,7 @@ public sealed class FakeProcTree : IDisposable
     public FakeProcTree SetZone(int node, string zone, long freePages, long managedPages, long highPages = 0)
     {
         _zones.RemoveAll(z => z.Node == node && z.Zone == zone);
-        _zones.Add((node, zone, freePages, managedPages, highPages));
+        _zones.Add((node, zone, freePages, managedPages, highPages, managedPages));
         Write();
         return this;
     }
@@ -81,6 +82,37 @@ public sealed class FakeProcTree : IDisposable
         }
 
         WriteWhole(Root.Iomem, text.ToString());
+    }
+
+    /// <summary>
+    /// Bytes plugged in a block where not all of it is (a virtio-mem device plugs a 128 MiB block in 2 MiB units and keeps
+    /// the rest out of the kernel's page accounting). Blocks not listed are plugged whole.
+    /// </summary>
+    public ConcurrentDictionary<int, long> PluggedBytes { get; } = new();
+
+    /// <summary>
+    /// The kernel's zone accounting for hot-plugged memory, derived from <paramref name="tree"/> as the kernel keeps it:
+    /// the Normal and Movable zones of each node span their online blocks (<c>present</c>) and manage the pages plugged
+    /// in them (<c>managed</c>, all of a DIMM's block, the plugged units of a virtio-mem block); nothing is used, so all
+    /// of it is free. Boot zones (DMA, DMA32) stay as set.
+    /// </summary>
+    public void AccountFor(FakeSysfsTree tree)
+    {
+        var blocks = new Memory.Sysfs.SysfsMemoryReader(tree.Root).Read().Blocks;
+        foreach (var zone in new[] { "Normal", "Movable" })
+        {
+            var online = blocks.Where(b => b.Zone == zone).ToList();
+            foreach (var node in online.Select(b => b.Node ?? 0).Append(0).Distinct())
+            {
+                var here = online.Where(b => (b.Node ?? 0) == node).ToList();
+                var present = here.Count * tree.BlockSize / PageSize;
+                var managed = here.Sum(b => PluggedBytes.TryGetValue(b.Id, out var bytes) ? bytes : tree.BlockSize) / PageSize;
+                _zones.RemoveAll(z => z.Node == node && z.Zone == zone);
+                _zones.Add((node, zone, managed, managed, 0, present));
+            }
+        }
+
+        Write();
     }
 
     /// <summary>Sets PSI's cumulative stall totals in microseconds.</summary>
@@ -120,7 +152,7 @@ public sealed class FakeProcTree : IDisposable
 
                 zoneinfo.Append(CultureInfo.InvariantCulture,
                     $"  pages free     {z.FreePages}\n        boost    0\n        min      {z.HighPages / 2}\n        low      {z.HighPages * 3 / 4}\n        high     {z.HighPages}\n"
-                    + $"        spanned  {z.ManagedPages}\n        present  {z.ManagedPages}\n        managed  {z.ManagedPages}\n        cma      0\n        protection: (0, 0, 0, 0, 0)\n      nr_free_pages {z.FreePages}\n");
+                    + $"        spanned  {z.PresentPages}\n        present  {z.PresentPages}\n        managed  {z.ManagedPages}\n        cma      0\n        protection: (0, 0, 0, 0, 0)\n      nr_free_pages {z.FreePages}\n");
             }
         }
 

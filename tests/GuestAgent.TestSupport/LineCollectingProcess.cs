@@ -7,7 +7,7 @@ namespace GuestAgent.TestSupport;
 public static class LineCollectingProcess
 {
     /// <summary>The caller ends the process, and only it, through the returned handle.</summary>
-    public static Process Start(string file, IEnumerable<string> arguments, ConcurrentQueue<string> lines)
+    public static Process Start(string file, IEnumerable<string> arguments, ConcurrentQueue<string> lines, ConcurrentQueue<string>? errors = null)
     {
         var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -23,7 +23,13 @@ public static class LineCollectingProcess
                 lines.Enqueue(e.Data);
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                errors?.Enqueue(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -34,6 +34,19 @@ public sealed class VirtioMemScenarios(VirtioMemGuestVm vm) : IClassFixture<Virt
         var addr = device["memaddr"]!.GetValue<long>();
         var maxSize = device["max-size"]!.GetValue<long>();
 
+        // Issue 25, case 4: 30 MiB make the driver add a whole 128 MiB block; the guest reports the 30 MiB the device
+        // plugged, and nothing the moment it is unplugged again (the status right after the shrink).
+        (await vm.HostAsync("set-memory", ((boot + (30 * M)) / M).ToString(CultureInfo.InvariantCulture) + "M")).Check();
+        await vm.Vm.WaitInGuestAsync($"grep -qx Movable /sys/devices/system/memory/memory{addr / (128 * M)}/valid_zones", "the block Movable", TimeSpan.FromSeconds(60));
+        var small = Assert.Single((await vm.StatusAsync())["virtio-mem"]!.AsArray())!;
+        (await vm.HostAsync("set-memory", (boot / M).ToString(CultureInfo.InvariantCulture) + "M")).Check();
+        var none = Assert.Single((await vm.StatusAsync())["virtio-mem"]!.AsArray())!;
+        timing.Step($"30 MiB: the guest reported {small["guest-plugged"]} plugged, {small["unpluggable"]} unpluggable; after the shrink {none["guest-plugged"]}");
+        Assert.Equal((30 * M, 30 * M), (small["size"]!.GetValue<long>(), small["guest-plugged"]!.GetValue<long>()));
+        Assert.True(small["unpluggable"]!.GetValue<long>() <= 30 * M, small.ToJsonString());
+        Assert.Equal(0, none["size"]!.GetValue<long>());
+        Assert.Equal(0, none["guest-plugged"]?.GetValue<long>() ?? 0);
+
         // Grow by 512 MiB: every block the driver adds goes online Movable; the agent's report matches the kernel and QEMU.
         var grow = (await vm.HostAsync("set-memory", ((boot + (512 * M)) / M).ToString(CultureInfo.InvariantCulture) + "M")).Check();
         timing.Step($"grown by 512 MiB in {grow.Elapsed.TotalSeconds:0.0} s");
@@ -74,7 +87,7 @@ public sealed class VirtioMemScenarios(VirtioMemGuestVm vm) : IClassFixture<Virt
         await vm.Vm.Shell.CheckAsync("for i in $(seq 1 3000); do : > /tmp/kernel-objects-$i; done", TimeSpan.FromMinutes(5));
         var refused = await vm.HostAsync("set-memory", (boot / M).ToString(CultureInfo.InvariantCulture) + "M");
         Assert.Equal(1, refused.Code);
-        Assert.Contains("the guest can give back 0 B of virtio-mem vm0 now", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("the guest can give back ~0 MiB of virtio-mem vm0 now", refused.Error, StringComparison.Ordinal);
         Assert.Equal(256 * M, (await DeviceAsync())["requested-size"]!.GetValue<long>());
 
         var stalled = await vm.HostAsync("set-memory", (boot / M).ToString(CultureInfo.InvariantCulture) + "M", "--force", "--resize-stall", "10");
@@ -87,5 +100,20 @@ public sealed class VirtioMemScenarios(VirtioMemGuestVm vm) : IClassFixture<Virt
         Assert.True(after["size"]!.GetValue<long>() > 0, "the guest gave back everything: the scenario provoked no stall");
         Assert.Equal(after["size"]!.GetValue<long>(), after["requested-size"]!.GetValue<long>());
         Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(120), $"took {stalled.Elapsed}");
+
+        // Issue 25, case 5: a guest whose plug budget is 0 (Movable may be 1 % of its kernel memory) refuses a grow
+        // through virtio-mem as it refuses a DIMM; nothing is asked of QEMU.
+        await vm.Vm.StopAgentAsync();
+        await vm.Vm.Shell.CheckAsync("echo '{\"Memory\": {\"AutoMovableRatio\": 1}}' > /tmp/ratio.json");
+        await vm.Vm.StartAgentAsync("--config /tmp/ratio.json");
+        var before = await DeviceAsync();
+        var budget = await vm.StatusAsync();
+        var current = budget["current-memory"]!.GetValue<long>();
+        var overBudget = await vm.HostAsync("set-memory", ((current + (100 * M)) / M).ToString(CultureInfo.InvariantCulture) + "M");
+        timing.Step($"a grow past the plug budget ({budget["plug-budget"]}): exit {overBudget.Code}");
+        Assert.Equal(0, budget["plug-budget"]!.GetValue<long>());
+        Assert.Equal(1, overBudget.Code);
+        Assert.Contains("cannot grow virtio-mem vm0 by 100 MiB: the guest can take only 0 B more", overBudget.Error, StringComparison.Ordinal);
+        Assert.Equal(before["requested-size"]!.GetValue<long>(), (await DeviceAsync())["requested-size"]!.GetValue<long>());
     });
 }

@@ -9,10 +9,14 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     /// Runs the built <c>guest-agent-host</c> against <paramref name="vm"/>'s own QMP monitor, virtio-serial socket,
     /// state file and lock folder, with <c>--slots 8 --max-memory 4G</c> as the VM was started.
     /// </summary>
-    public static async Task<HostControllerRun> RunAsync(TestVm vm, params string[] arguments)
+    public static Task<HostControllerRun> RunAsync(TestVm vm, params string[] arguments) =>
+        RunWithAsync([.. vm.HostArguments, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, .. arguments]);
+
+    /// <summary>Runs the built <c>guest-agent-host</c> with exactly these arguments (e.g. another monitor than the VM's own).</summary>
+    public static async Task<HostControllerRun> RunWithAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo(VmImage.HostController()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in vm.HostArguments.Concat(["--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory]).Concat(arguments))
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -45,6 +49,10 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     /// <summary>Starts <c>guest-agent-host</c> against the VM without waiting (for a test that ends it midway, by this process).</summary>
     public static Process Start(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines, params string[] arguments) =>
         TestSupport.LineCollectingProcess.Start(VmImage.HostController(), [.. vm.HostArguments, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, .. arguments], lines);
+
+    /// <summary>As <see cref="Start(TestVm, System.Collections.Concurrent.ConcurrentQueue{string}, string[])"/>, its standard error kept too.</summary>
+    public static Process Start(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines, System.Collections.Concurrent.ConcurrentQueue<string> errors, params string[] arguments) =>
+        TestSupport.LineCollectingProcess.Start(VmImage.HostController(), [.. vm.HostArguments, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, .. arguments], lines, errors);
 
     /// <summary>Throws with everything it printed unless it exited 0.</summary>
     public HostControllerRun Check() => Code == 0

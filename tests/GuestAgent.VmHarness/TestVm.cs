@@ -16,6 +16,7 @@ public sealed class TestVm : IAsyncDisposable
 
     private readonly Func<ValueTask> _stop;
     private readonly TemporaryDirectory _dir;
+    private Action? _kill;
 
     private TestVm(Func<ValueTask> stop, TemporaryDirectory dir, GuestShell shell, TimeSpan bootTime, IReadOnlyList<string> hostArguments)
     {
@@ -148,7 +149,10 @@ public sealed class TestVm : IAsyncDisposable
                 qemu.Dispose();
             }
 
-            return new TestVm(Stop, dir, shell, watch.Elapsed, ["--qmp", P("qmp-host.sock"), "--agent", P("agent.sock"), "--slots", "8", "--max-memory", "4G"]);
+            return new TestVm(Stop, dir, shell, watch.Elapsed, ["--qmp", P("qmp-host.sock"), "--agent", P("agent.sock"), "--slots", "8", "--max-memory", "4G"])
+            {
+                _kill = () => qemu.Kill(),
+            };
         }
         catch
         {
@@ -158,6 +162,9 @@ public sealed class TestVm : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Kills this test's QEMU with SIGKILL, as a crash would (only a VM the test started itself).</summary>
+    public void KillQemu() => (_kill ?? throw new InvalidOperationException("not a QEMU this test started"))();
 
     private const string AgentPortDevice = $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName},id={AgentPortId}";
 

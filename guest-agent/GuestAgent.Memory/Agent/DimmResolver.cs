@@ -40,15 +40,12 @@ public static class DimmResolver
 
     private static Dimm Range(MemorySnapshot snapshot, long start, long size)
     {
-        List<MemoryBlock> blocks;
-        try
+        if (ReadinessEvaluator.RangeProblem(snapshot, start, size) is { } problem)
         {
-            blocks = ReadinessEvaluator.BlocksInRange(snapshot, start, size);
+            throw new MemoryOperationException(MemoryOperationError.BadArgument, problem);
         }
-        catch (ArgumentException e)
-        {
-            throw new MemoryOperationException(MemoryOperationError.BadArgument, e.Message);
-        }
+
+        var blocks = ReadinessEvaluator.BlocksInRange(snapshot, start, size);
 
         if (blocks.Count == 0)
         {

@@ -49,6 +49,10 @@ public sealed class UnplugJournal(string runtimeDirectory, ILogger logger)
         {
             File.Delete(PathOf(dimm));
         }
+        catch (DirectoryNotFoundException)
+        {
+            // Nothing was ever journaled: nothing to remove.
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             logger.LogWarning("Cannot remove {Path}: {Reason}", PathOf(dimm), e.Message);

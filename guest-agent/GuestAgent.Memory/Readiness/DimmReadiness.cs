@@ -13,6 +13,9 @@ public sealed record DimmReadiness(ReadinessState State, string Reason)
     /// <summary>For a virtio-mem device: how many bytes of it the guest can give back now (see <see cref="VirtioMemReadiness"/>).</summary>
     public long? UnpluggableBytes { get; init; }
 
+    /// <summary>For a virtio-mem device: what it has plugged, and where (see <see cref="VirtioMemAccounting"/>).</summary>
+    public VirtioMemAccount? VirtioMem { get; init; }
+
     /// <summary>The capacity check, where it was made (every block Movable or offline).</summary>
     public CapacityVerdict? Capacity { get; init; }
 

@@ -43,6 +43,11 @@ public static class ReadinessEvaluator
     /// </summary>
     public static DimmReadiness EvaluateRange(MemorySnapshot snapshot, long start, long size, ReadinessContext context)
     {
+        if (RangeProblem(snapshot, start, size) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(start));
+        }
+
         var blocks = BlocksInRange(snapshot, start, size);
         var bootIds = snapshot.Dimms.Where(d => d.Kind == DimmKind.Boot).SelectMany(d => d.BlockIds).ToHashSet();
         if (blocks.Any(b => bootIds.Contains(b.Id)))
@@ -60,24 +65,30 @@ public static class ReadinessEvaluator
         return WithCapacity(zones, UnplugCapacity.Evaluate(snapshot, context.Capacity, [range], context.ReserveBytes));
     }
 
-    /// <summary>The blocks of [start, start+size); throws <see cref="ArgumentException"/> when the range is not block-aligned.</summary>
-    public static List<MemoryBlock> BlocksInRange(MemorySnapshot snapshot, long start, long size)
+    /// <summary>Why [start, start+size) cannot name blocks (not aligned to the block size, or the size unknown), for people; null when it can.</summary>
+    public static string? RangeProblem(MemorySnapshot snapshot, long start, long size)
     {
         var blockSize = snapshot.BlockSize;
         if (blockSize <= 0)
         {
-            throw new ArgumentException("the block size is unknown", nameof(snapshot));
+            return "the block size is unknown";
         }
 
-        if (start < 0 || size <= 0 || start % blockSize != 0 || size % blockSize != 0 || start > long.MaxValue - size)
+        return start < 0 || size <= 0 || start % blockSize != 0 || size % blockSize != 0 || start > long.MaxValue - size
+            ? $"range 0x{start:x}+0x{size:x} is not aligned to the block size 0x{blockSize:x}"
+            : null;
+    }
+
+    /// <summary>The blocks of [start, start+size); check it with <see cref="RangeProblem"/> first (a range it rejects has none).</summary>
+    public static List<MemoryBlock> BlocksInRange(MemorySnapshot snapshot, long start, long size)
+    {
+        if (RangeProblem(snapshot, start, size) is not null)
         {
-            throw new ArgumentException(
-                $"range 0x{start:x}+0x{size:x} is not aligned to the block size 0x{blockSize:x}",
-                nameof(start));
+            return [];
         }
 
-        var first = start / blockSize;
-        var last = ((start + size) / blockSize) - 1;
+        var first = start / snapshot.BlockSize;
+        var last = ((start + size) / snapshot.BlockSize) - 1;
         return snapshot.Blocks.Where(b => b.Index >= first && b.Index <= last).ToList();
     }
 

@@ -16,41 +16,24 @@ public static class VirtioMemReadiness
 {
     public static DimmReadiness Evaluate(MemorySnapshot snapshot, Dimm device, ReadinessContext context)
     {
-        long movable = 0, kernel = 0, offline = 0;
-        string? unreadable = null;
-        foreach (var block in snapshot.BlocksOf(device))
-        {
-            switch (block.State)
-            {
-                case BlockState.Offline:
-                    offline += snapshot.BlockSize;
-                    break;
-                case BlockState.Online when block.IsOnlineMovable:
-                    movable += snapshot.BlockSize;
-                    break;
-                case BlockState.Online when block.Zone is not null and not ZoneNames.None:
-                    kernel += snapshot.BlockSize;
-                    break;
-                default:
-                    unreadable ??= block.Name;
-                    kernel += snapshot.BlockSize;
-                    break;
-            }
-        }
-
-        var added = movable + kernel + offline;
+        var account = VirtioMemAccounting.Of(snapshot, device, context.Capacity);
+        var (movable, kernel, offline) = (account.Movable, account.Kernel, account.Offline);
+        var unreadable = snapshot.BlocksOf(device).FirstOrDefault(b => b.State == BlockState.Online && b.Zone is null or ZoneNames.None)?.Name;
+        var added = account.Plugged;
         if (added == 0)
         {
             return new DimmReadiness(ReadinessState.NotReady, $"nothing of its {ByteSize.Approximate(device.SizeBytes)} region is plugged")
             {
                 Blocker = ReadinessBlocker.NoBlocks,
                 UnpluggableBytes = 0,
+                VirtioMem = account,
             };
         }
 
         var split = $"{ByteSize.Approximate(added)} plugged: {ByteSize.Approximate(movable)} online in Movable"
-            + (kernel > 0 ? $", {ByteSize.Approximate(kernel)} in kernel zones (not counted: unmovable pages may sit there{(unreadable is null ? "" : $"; {unreadable} unreadable")})" : "")
-            + (offline > 0 ? $", {ByteSize.Approximate(offline)} offline" : "");
+            + (kernel > 0 ? $", up to {ByteSize.Approximate(kernel)} in kernel zones (not counted: unmovable pages may sit there{(unreadable is null ? "" : $"; {unreadable} unreadable")})" : "")
+            + (offline > 0 ? $", up to {ByteSize.Approximate(offline)} offline" : "")
+            + (account.Note is { } note ? $" ({note})" : "");
         var reserve = ByteSize.Approximate(context.ReserveBytes);
         if (UnplugCapacity.Headroom(context.Capacity, context.ReserveBytes) is not { } headroom)
         {
@@ -59,6 +42,7 @@ public static class VirtioMemReadiness
             {
                 Blocker = offline > 0 ? null : ReadinessBlocker.CapacityUnknown,
                 UnpluggableBytes = offline,
+                VirtioMem = account,
             };
         }
 
@@ -71,17 +55,19 @@ public static class VirtioMemReadiness
                 {
                     Blocker = ReadinessBlocker.KernelZone,
                     UnpluggableBytes = 0,
+                    VirtioMem = account,
                 }
                 : new DimmReadiness(ReadinessState.NotReady, $"{split}; the rest of the guest has no room for what it holds: {reserve} must stay available (Memory:UnplugReserve); free memory in the guest first")
                 {
                     Blocker = ReadinessBlocker.Capacity,
                     UnpluggableBytes = 0,
+                    VirtioMem = account,
                 };
         }
 
         var limit = fromMovable < movable
             ? $"; up to {ByteSize.Approximate(unpluggable)} can be unplugged now (the rest of the guest can take ~{ByteSize.Approximate(headroom)} with {reserve} kept available)"
             : $"; all {ByteSize.Approximate(unpluggable)} of that can be unplugged now, {reserve} staying available";
-        return new DimmReadiness(ReadinessState.Ready, split + limit) { UnpluggableBytes = unpluggable };
+        return new DimmReadiness(ReadinessState.Ready, split + limit) { UnpluggableBytes = unpluggable, VirtioMem = account };
     }
 }

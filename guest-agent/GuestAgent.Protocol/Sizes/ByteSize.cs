@@ -81,7 +81,10 @@ public static class ByteSize
         return (long)bytes;
     }
 
-    /// <summary>"1 GiB", "1408 MiB", "1.5 KiB" → the largest unit that divides evenly, bytes otherwise.</summary>
+    /// <summary>
+    /// "1 GiB", "1408 MiB" → the largest unit that divides evenly; other sizes in MiB (or KiB below 1 MiB) with up to two
+    /// decimals ("741.01 MiB"), never a raw count of bytes past 1 KiB.
+    /// </summary>
     public static string Format(long bytes)
     {
         if (bytes != 0 && bytes % GiB == 0)
@@ -94,7 +97,12 @@ public static class ByteSize
             return string.Create(CultureInfo.InvariantCulture, $"{bytes / MiB} MiB");
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{bytes} B");
+        return Math.Abs(bytes) switch
+        {
+            >= MiB => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)MiB:0.##} MiB"),
+            >= KiB => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)KiB:0.##} KiB"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        };
     }
 
     /// <summary>

@@ -151,14 +151,16 @@ public sealed class AgentLink : IAsyncDisposable
     }
 
     /// <summary>
-    /// The guest's model, made to see <paramref name="dimms"/> if it can: when one of them is missing from it (a DIMM
-    /// plugged moments ago, whose uevents the agent is still settling), the agent is asked to <c>rescan</c> sysfs once
-    /// (an agent without that command: the model as it is).
+    /// The guest's model, made to agree with the hypervisor's <paramref name="memory"/> if it can: when a DIMM the
+    /// hypervisor lists is missing from it (plugged moments ago, its uevents still settling) or it still shows memory the
+    /// hypervisor no longer lists (removed moments ago), the agent is asked to <c>rescan</c> sysfs once (an agent without
+    /// that command: the model as it is).
     /// </summary>
-    public async Task<ModelReport> ModelSeeingAsync(IEnumerable<Hypervisor.HypervisorDimm> dimms, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ModelReport> ModelSeeingAsync(Hypervisor.HypervisorMemory memory, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var model = await RefreshModelAsync(timeout, cancellationToken).ConfigureAwait(false);
-        if (dimms.All(d => GuestDimm.Find(model, d) is not null) || !Hello.Capabilities.Contains(CommandNames.Rescan))
+        var agrees = memory.Dimms.All(d => GuestDimm.Find(model, d) is not null) && GuestDimm.GuestOnly(model, memory).Count == 0;
+        if (agrees || !Hello.Capabilities.Contains(CommandNames.Rescan))
         {
             return model;
         }

@@ -43,4 +43,30 @@ public sealed record GuestDimm(DimmReport Report)
          ?? model.Dimms.FirstOrDefault(d => d.Kind == DimmKinds.Range && d.Start == dimm.Addr && d.Size == dimm.Size)) is { } report
             ? new GuestDimm(report)
             : null;
+
+    /// <summary>
+    /// Memory the guest reports in DIMMs or virtio-mem regions that the hypervisor does not list (its ids): normally none.
+    /// Right after a removal the agent may not have reread sysfs yet (<see cref="AgentLink.ModelSeeingAsync"/> asks it to).
+    /// </summary>
+    public static IReadOnlyList<string> GuestOnly(ModelReport model, Hypervisor.HypervisorMemory memory)
+    {
+        var matched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var dimm in memory.Dimms)
+        {
+            if (Find(model, dimm) is { } guest)
+            {
+                matched.Add(guest.Report.Id);
+            }
+        }
+
+        foreach (var device in memory.VirtioMem)
+        {
+            if (FindVirtioMem(model, device) is { } guest)
+            {
+                matched.Add(guest.Report.Id);
+            }
+        }
+
+        return model.Dimms.Where(d => d.Kind != DimmKinds.Boot && !matched.Contains(d.Id)).Select(d => d.Id).ToList();
+    }
 }

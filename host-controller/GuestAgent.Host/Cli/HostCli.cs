@@ -60,27 +60,44 @@ public static class HostCli
 
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var status = new Command("status", "The hypervisor's DIMMs joined with the guest's view: slot, address, size, node, guest zone, readiness and reason; totals, the guest's capacity and plug budget") { json };
-        status.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        status.SetAction((r, ct) => ReportErrorsAsync(error, async () =>
         {
-            var report = await controller.StatusAsync(ct).ConfigureAwait(false);
-            output.Write(r.GetValue(json) ? JsonSerializer.Serialize(report, HostJsonContext.Default.StatusReport) + Environment.NewLine : StatusTextFormatter.Format(report));
+            void Print(StatusReport report) =>
+                output.Write(r.GetValue(json) ? JsonSerializer.Serialize(report, HostJsonContext.Default.StatusReport) + Environment.NewLine : StatusTextFormatter.Format(report));
+
+            var options = Options(r) with { Command = "status", ReadOnly = true };
+            try
+            {
+                await using var controller = await HostController.OpenAsync(options, Reporter(r), ct).ConfigureAwait(false);
+                Print(await controller.StatusAsync(ct).ConfigureAwait(false));
+            }
+            catch (Workflows.MonitorHeldException e)
+            {
+                // Read-only, so it never waits for the controller that has the VM's only monitor: it says what it can.
+                Print(Workflows.StatusWorkflow.FromStateFile(e.Holder, e.Message));
+            }
+
             return ExitCodes.Ok;
-        }, ct));
+        }));
 
         var size = new Argument<string>("SIZE") { Description = "e.g. 256M, 1G, 1.5GiB (binary units; a bare number is MiB)" };
         var node = new Option<int?>("--node") { Description = "The guest NUMA node for the DIMM" };
         var plugForce = new Option<bool>("--force") { Description = "Plug even beyond the guest's plug budget (more than it can take and still give back; the guest's kernel memory may run short)" };
         var plug = new Command("plug", "Plug one DIMM of SIZE") { size, node, plugForce };
-        plug.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        plug.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, () =>
         {
-            await controller.PlugAsync(ByteSize.Parse(r.GetValue(size)), r.GetValue(node), ct, r.GetValue(plugForce)).ConfigureAwait(false);
-            return ExitCodes.Ok;
+            var bytes = ParseSize(r.GetValue(size)!, "SIZE");
+            return ($"plug {ByteSize.Format(bytes)}", async controller =>
+            {
+                await controller.PlugAsync(bytes, r.GetValue(node), ct, r.GetValue(plugForce)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            });
         }, ct));
 
         var id = new Argument<string>("ID") { Description = "The DIMM's id (see status; slotN for a DIMM the hypervisor lists without an id)" };
         var force = new Option<bool>("--force") { Description = ForceRisk };
         var unplug = new Command("unplug", "Ask the guest to offline the DIMM, then remove it and its backend; on any refusal the DIMM stays online") { id, force };
-        unplug.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        unplug.SetAction((r, ct) => RunAsync(r, Options, $"unplug {Printable.Of(r.GetValue(id)!)}", Reporter(r), error, async controller =>
         {
             await controller.UnplugAsync(r.GetValue(id)!, r.GetValue(force), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -89,7 +106,7 @@ public static class HostCli
         var movableId = new Argument<string>("ID") { Description = "The DIMM's id (see status)" };
         var movableForce = new Option<bool>("--force") { Description = "Move it even when what it holds does not fit into the rest of the guest while it is offline: the guest's OOM killer may end processes" };
         var makeMovable = new Command("make-movable", "Ask the guest to move a DIMM it has online in a kernel zone (e.g. onlined by the kernel before the agent started) into Movable, so it can be unplugged later; nothing changes in the hypervisor") { movableId, movableForce };
-        makeMovable.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        makeMovable.SetAction((r, ct) => RunAsync(r, Options, $"make-movable {Printable.Of(r.GetValue(movableId)!)}", Reporter(r), error, async controller =>
         {
             await controller.MakeMovableAsync(r.GetValue(movableId)!, r.GetValue(movableForce), ct).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -98,16 +115,20 @@ public static class HostCli
         var target = new Argument<string>("SIZE") { Description = "The memory the VM should have, boot memory included" };
         var setForce = new Option<bool>("--force") { Description = "Also release DIMMs the guest does not call ready, or with no agent, and grow beyond the plug budget. " + ForceRisk };
         var setMemory = new Command("set-memory", "Resize the VM to SIZE: through its virtio-mem device when it has one (as far as the guest can give back), else grow by one DIMM (rounded up) or release the DIMMs that best fit the decrease and fit into what the guest can give up") { target, setForce };
-        setMemory.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        setMemory.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, () =>
         {
-            var ended = await controller.SetMemoryAsync(ByteSize.Parse(r.GetValue(target)), r.GetValue(setForce), ct).ConfigureAwait(false);
-            output.WriteLine($"memory is now {ByteSize.Format(ended)}");
-            return ExitCodes.Ok;
+            var bytes = ParseSize(r.GetValue(target)!, "SIZE");
+            return ($"set-memory {ByteSize.Format(bytes)}", async controller =>
+            {
+                var ended = await controller.SetMemoryAsync(bytes, r.GetValue(setForce), ct).ConfigureAwait(false);
+                output.WriteLine($"memory is now {ByteSize.Format(ended)}");
+                return ExitCodes.Ok;
+            });
         }, ct));
 
         var argsJson = new Option<bool>("--json") { Description = "A JSON array of the arguments" };
         var qemuArgs = new Command("qemu-args", "Print the QEMU arguments that recreate this VM's DIMMs (ids, backends, sizes, slots, addresses, nodes) at its next start, or for the destination of a migration (bare QEMU)") { argsJson };
-        qemuArgs.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, async controller =>
+        qemuArgs.SetAction((r, ct) => RunAsync(r, Options, "qemu-args", Reporter(r), error, async controller =>
         {
             var (arguments, problems) = await controller.RestartArgumentsAsync(ct).ConfigureAwait(false);
             foreach (var problem in problems)
@@ -192,11 +213,32 @@ public static class HostCli
     private static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");
 
-    private static Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, IHostReporter reporter, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken) =>
+    /// <summary>A SIZE argument, checked before anything is connected (a mistyped size is a usage error, exit 2).</summary>
+    private static long ParseSize(string text, string name)
+    {
+        try
+        {
+            return ByteSize.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"{name}: {e.Message}", e);
+        }
+    }
+
+    private static Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, string command, IHostReporter reporter, TextWriter error, Func<HostController, Task<int>> action, CancellationToken cancellationToken) =>
+        RunAsync(result, options, reporter, error, () => (command, action), cancellationToken);
+
+    /// <summary>
+    /// Every argument is parsed before the VM is touched (<paramref name="parse"/> checks the command's own and says what
+    /// it does, for the VM's lock); then the controller opens the VM and acts.
+    /// </summary>
+    private static Task<int> RunAsync(ParseResult result, Func<ParseResult, HostOptions> options, IHostReporter reporter, TextWriter error, Func<(string Command, Func<HostController, Task<int>> Action)> parse, CancellationToken cancellationToken) =>
         ReportErrorsAsync(error, async () =>
         {
             var parsed = options(result);
-            await using var controller = await HostController.OpenAsync(parsed, reporter, cancellationToken).ConfigureAwait(false);
+            var (command, action) = parse();
+            await using var controller = await HostController.OpenAsync(parsed with { Command = command }, reporter, cancellationToken).ConfigureAwait(false);
             return await action(controller).ConfigureAwait(false);
         });
 
@@ -207,12 +249,13 @@ public static class HostCli
         {
             return await command().ConfigureAwait(false);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or UsageException)
         {
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException or Hypervisor.HypervisorRefusedException or Libvirt.LibvirtException)
+        catch (Exception e) when (e is HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException or AgentUnavailableException
+                                      or Hypervisor.HypervisorRefusedException or Libvirt.LibvirtException or Workflows.MonitorHeldException)
         {
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failed;

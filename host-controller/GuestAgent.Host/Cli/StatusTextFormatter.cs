@@ -13,6 +13,25 @@ public static class StatusTextFormatter
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"vm: {report.Vm} on {report.Hypervisor}; state {report.StateFile}");
+        if (report.HeldBy is { } holder)
+        {
+            text.AppendLine(c, $"changing now: {holder}");
+        }
+
+        if (report.NotLive is { } notLive)
+        {
+            text.AppendLine(c, $"not live: {notLive}; from the state file as that controller last wrote it:");
+            var last = report.LastChangeProblem is { } lastProblem ? $"; last change: {lastProblem}" : "";
+            text.AppendLine(c, $"memory: requested {ByteSize.Format(report.RequestedMemory)}{last}");
+            text.AppendLine(c, $"{"ID",-12} {"SLOT",4} {"ADDRESS",-13} {"SIZE",-9} {"NODE",4} IN PROGRESS");
+            foreach (var dimm in report.Dimms)
+            {
+                text.AppendLine(c, $"{dimm.Id,-12} {dimm.Slot?.ToString(c) ?? "-",4} {ByteSize.Address(dimm.Addr),-13} {ByteSize.Format(dimm.Size),-9} {dimm.Node,4} {dimm.Operation ?? "-"}");
+            }
+
+            return text.ToString();
+        }
+
         var max = report.MaxMemory is { } m ? $", max {ByteSize.Format(m)} (room {ByteSize.Format(report.RoomLeft ?? 0)})" : ", max unknown (--max-memory)";
         text.AppendLine(c, $"memory: boot {ByteSize.Format(report.BootMemory)}, current {ByteSize.Format(report.CurrentMemory)}, requested {ByteSize.Format(report.RequestedMemory)}{max}");
         if (report.LastChangeProblem is { } problem)
@@ -50,7 +69,7 @@ public static class StatusTextFormatter
         foreach (var device in report.VirtioMem)
         {
             var guest = device.GuestPlugged is { } plugged
-                ? $"; guest: {ByteSize.Format(plugged)} added, {ByteSize.Format(device.GuestMovable ?? 0)} Movable, can give back {ByteSize.Format(device.Unpluggable ?? 0)} now"
+                ? $"; guest: {ByteSize.Format(plugged)} plugged, {ByteSize.Format(device.GuestMovable ?? 0)} of it Movable, can give back ~{ByteSize.Approximate(device.Unpluggable ?? 0)} now"
                 : "";
             text.AppendLine(c, $"virtio-mem {device.Id}: {ByteSize.Format(device.Size)} plugged of {ByteSize.Format(device.MaxSize)} at {ByteSize.Address(device.Addr)}, requested {ByteSize.Format(device.RequestedSize)}, block {ByteSize.Format(device.BlockSize)}, node {device.Node}{guest}");
             text.AppendLine(c, $"{"",12}   {device.Readiness}: {device.Reason}");

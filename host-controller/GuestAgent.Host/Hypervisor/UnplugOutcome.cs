@@ -11,4 +11,7 @@ public enum UnplugOutcome
 
     /// <summary>No answer within the time limit.</summary>
     TimedOut,
+
+    /// <summary>The hypervisor went away (QEMU quit or was killed) before saying how the removal ended: the VM is gone.</summary>
+    HypervisorGone,
 }

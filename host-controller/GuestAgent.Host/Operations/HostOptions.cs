@@ -55,6 +55,16 @@ public sealed record HostOptions
 
     public TimeSpan OnlineTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>What this run does, for the lock's holder file and others' messages: <c>unplug ga-dimm0</c>.</summary>
+    public string Command { get; init; } = "a command";
+
+    /// <summary>
+    /// A read-only run (<c>status</c>): it does not wait for the VM's lock nor fail on it. When the lock is free it
+    /// takes it just long enough to reconcile the state file; when another holds it, it reads without reconciling and
+    /// names the holder, and does not wait for a monitor or agent channel the holder has.
+    /// </summary>
+    public bool ReadOnly { get; init; }
+
     /// <summary>How long a virtio-mem device's size may stand still short of its target before the resize is given up.</summary>
     public TimeSpan ResizeStallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -11,6 +11,18 @@ public sealed record StatusReport
 
     public required string StateFile { get; init; }
 
+    /// <summary>
+    /// Another controller holding this VM's lock now, for people (<c>guest-agent-host pid 1234 (unplug ga-dimm0, since
+    /// 12:00:01)</c>): what it does may change what this report shows. Null when none.
+    /// </summary>
+    public string? HeldBy { get; init; }
+
+    /// <summary>
+    /// Why the hypervisor was not asked, when it was not (its only monitor is held by <see cref="HeldBy"/>): the report
+    /// is then the state file's, as that controller last wrote it. Null for a live report.
+    /// </summary>
+    public string? NotLive { get; init; }
+
     public required long BootMemory { get; init; }
 
     public required long CurrentMemory { get; init; }

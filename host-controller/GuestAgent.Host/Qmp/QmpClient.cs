@@ -79,7 +79,7 @@ public sealed class QmpClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new QmpException($"{Path} said nothing within {timeout.TotalSeconds:0} s: not a QMP socket, or another client holds the monitor (QEMU serves one client per QMP socket)");
+            throw new QmpException($"{Path} said nothing within {timeout.TotalSeconds:0.#} s: not a QMP socket, or another client holds the monitor (QEMU serves one client per QMP socket)", silent: true);
         }
         catch (IOException e)
         {

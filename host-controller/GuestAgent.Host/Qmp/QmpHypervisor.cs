@@ -134,11 +134,20 @@ public sealed class QmpHypervisor : IHypervisor
         {
             throw new HypervisorRefusedException($"QEMU refused device_del of {dimm.Name}: {e.Description}", e);
         }
+        catch (QmpException) when (_qmp.Closed.IsCompleted)
+        {
+            return new UnplugResult(UnplugOutcome.HypervisorGone, $"QEMU closed its QMP connection as device_del of {dimm.Name} was sent: it quit or was killed", watch.Elapsed);
+        }
 
         var slot = dimm.Slot?.ToString(CultureInfo.InvariantCulture);
         var outcome = await events.WaitAsync(e => IsDeleted(e, dimm) || (e.Name == "ACPI_DEVICE_OST" && IsRefusal(e.Data["info"] as JsonObject, dimm.Id, slot)), limit, cancellationToken)
             .ConfigureAwait(false);
         var elapsed = watch.Elapsed;
+        if (outcome is null && _qmp.Closed.IsCompleted)
+        {
+            return new UnplugResult(UnplugOutcome.HypervisorGone, $"QEMU closed its QMP connection {elapsed.TotalSeconds:0.0} s after device_del of {dimm.Name}, before saying how the removal ended: it quit or was killed", elapsed);
+        }
+
         if (outcome is null)
         {
             return new UnplugResult(UnplugOutcome.TimedOut, $"QEMU did not report {dimm.Name} deleted within {limit.TotalSeconds:0} s", elapsed);

@@ -29,4 +29,8 @@ public sealed class ControllerState
     public List<DimmRecord> Dimms { get; set; } = [];
 
     public DimmRecord? Find(string id) => Dimms.FirstOrDefault(d => d.Id == id);
+
+    /// <summary>What loading found worth saying (a state file that held nothing); not written.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? LoadNote { get; init; }
 }

@@ -8,4 +8,5 @@ namespace GuestAgent.Host.State;
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ControllerState))]
+[JsonSerializable(typeof(LockHolder))]
 internal sealed partial class StateJsonContext : JsonSerializerContext;

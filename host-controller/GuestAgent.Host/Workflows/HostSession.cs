@@ -16,9 +16,9 @@ namespace GuestAgent.Host.Workflows;
 public sealed class HostSession : IAsyncDisposable
 {
     private readonly StateStore _store;
-    private readonly StateLock _lock;
+    private StateLock? _lock;
 
-    private HostSession(HostOptions options, IHypervisor hypervisor, StateLock stateLock, StateStore store, ControllerState state, AgentLink? agent, string? agentProblem, IHostReporter reporter, TimeProvider time)
+    private HostSession(HostOptions options, IHypervisor hypervisor, StateLock? stateLock, StateStore store, ControllerState state, AgentLink? agent, string? agentProblem, IHostReporter reporter, TimeProvider time)
     {
         Options = options;
         Hypervisor = hypervisor;
@@ -48,35 +48,71 @@ public sealed class HostSession : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    /// <summary>For a read-only run: the controller that holds the VM's lock (and may be changing it), or null.</summary>
+    public LockHolder? HeldBy { get; private init; }
+
+    private void ReleaseLock()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
     public static async Task<HostSession> OpenAsync(HostOptions options, IHostReporter reporter, CancellationToken cancellationToken, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         var hypervisor = await ConnectAsync(options, cancellationToken).ConfigureAwait(false);
         StateLock? stateLock = null;
         AgentLink? agent = null;
         try
         {
-            stateLock = StateLock.Acquire(Path.Combine(options.LockDirectory, hypervisor.Identity.Key + ".lock"), hypervisor.Identity.Description);
-            var store = new StateStore(options.StatePath ?? Path.Combine(options.StateDirectory, hypervisor.Identity.Key + ".json"));
-            var state = store.Load();
-            if (state.Vm is { } vm && vm != hypervisor.Identity.Key)
+            var key = hypervisor.Identity.Key;
+            var lockPath = Path.Combine(options.LockDirectory, key + ".lock");
+            var store = new StateStore(options.StatePath ?? Path.Combine(options.StateDirectory, key + ".json"));
+            var agentPath = options.AgentPath ?? hypervisor.AgentChannelPath;
+            var me = new LockHolder
             {
-                throw new HostCommandException($"the state file {store.Path} belongs to another VM ({vm}, this one is {hypervisor.Identity.Key}); give this VM its own --state");
+                Pid = Environment.ProcessId, Command = options.Command, Since = time.GetUtcNow(), Vm = key, Monitor = options.QmpPath,
+                Agent = agentPath, StateFile = store.Path,
+            };
+            LockHolder? other = null;
+            if (options.ReadOnly)
+            {
+                stateLock = StateLock.TryAcquire(lockPath, me);
+                other = stateLock is null ? LockHolders.Read(StateLock.HolderPath(lockPath)) ?? UnknownHolder(key, store.Path) : null;
+            }
+            else
+            {
+                stateLock = StateLock.Acquire(lockPath, hypervisor.Identity.Description, me);
             }
 
-            state.Vm = hypervisor.Identity.Key;
+            var state = store.Load();
+            if (state.Vm is { } vm && vm != key)
+            {
+                throw new HostCommandException($"the state file {store.Path} belongs to another VM ({vm}, this one is {key}); give this VM its own --state");
+            }
+
+            state.Vm = key;
+            if (state.LoadNote is { } note)
+            {
+                reporter.Report(new HostEvent("warning", "warning: " + note));
+            }
+
             string? problem = null;
-            var agentPath = options.AgentPath ?? hypervisor.AgentChannelPath;
             if (agentPath is null)
             {
                 problem = hypervisor.EventSource == "libvirt"
                     ? $"the domain has no unix channel for {options.AgentPortName} and no --agent was given"
                     : "no --agent channel given";
             }
+            else if (other is not null && other.Agent == agentPath)
+            {
+                problem = $"the agent's channel is in use by {other.Describe()} (one host at a time)";
+            }
             else
             {
                 try
                 {
-                    agent = await AgentLink.ConnectAsync(agentPath, options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+                    agent = await AgentLink.ConnectAsync(agentPath, options.AgentTimeout, cancellationToken, time).ConfigureAwait(false);
                     state.GuestBlockSize = agent.Hello.BlockSize > 0 ? agent.Hello.BlockSize : state.GuestBlockSize;
                 }
                 catch (AgentUnavailableException e)
@@ -85,8 +121,17 @@ public sealed class HostSession : IAsyncDisposable
                 }
             }
 
-            var session = new HostSession(options, hypervisor, stateLock, store, state, agent, problem, reporter, time ?? TimeProvider.System);
-            await RecoveryWorkflow.ReconcileAsync(session, cancellationToken).ConfigureAwait(false);
+            var session = new HostSession(options, hypervisor, stateLock, store, state, agent, problem, reporter, time) { HeldBy = other };
+            if (stateLock is not null)
+            {
+                await RecoveryWorkflow.ReconcileAsync(session, cancellationToken).ConfigureAwait(false);
+                if (options.ReadOnly)
+                {
+                    // Reconciled: the rest only reads, and must not keep a change waiting.
+                    session.ReleaseLock();
+                }
+            }
+
             return session;
         }
         catch
@@ -102,12 +147,29 @@ public sealed class HostSession : IAsyncDisposable
         }
     }
 
-    /// <summary>The backend the options name: bare QEMU (<c>--qmp</c>) or libvirt (<c>--connect</c> with <c>--domain</c>).</summary>
+    /// <summary>A lock held by a process that wrote no holder file (an older controller).</summary>
+    private static LockHolder UnknownHolder(string vm, string stateFile) =>
+        new() { Pid = 0, Command = "a command", Since = DateTimeOffset.UnixEpoch, Vm = vm, StateFile = stateFile };
+
+    /// <summary>
+    /// The backend the options name: bare QEMU (<c>--qmp</c>) or libvirt (<c>--connect</c> with <c>--domain</c>). A QMP
+    /// monitor that stays silent because another controller has it is said as such (<see cref="MonitorHeldException"/>);
+    /// a read-only run waits for it only briefly.
+    /// </summary>
     public static async Task<IHypervisor> ConnectAsync(HostOptions options, CancellationToken cancellationToken)
     {
         if (options.QmpPath is { } qmp)
         {
-            return await QmpHypervisor.ConnectAsync(qmp, options.QmpTimeout, cancellationToken).ConfigureAwait(false);
+            var holder = LockHolders.UsingMonitor(options.LockDirectory, qmp);
+            var greeting = holder is not null && options.ReadOnly ? TimeSpan.FromSeconds(0.5) : options.QmpTimeout;
+            try
+            {
+                return await QmpHypervisor.ConnectAsync(qmp, greeting, cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpException e) when (e.Silent && (holder ?? LockHolders.UsingMonitor(options.LockDirectory, qmp)) is { } user)
+            {
+                throw new MonitorHeldException(user, $"the QMP monitor {qmp} is in use by {user.Describe()}: QEMU serves one client per monitor; wait for it to finish, or give this command a monitor of its own (another -qmp)", e);
+            }
         }
 
         if (options is { LibvirtUri: { } uri, Domain: { } domain })
@@ -147,7 +209,16 @@ public sealed class HostSession : IAsyncDisposable
         }
     }
 
-    public void Save() => _store.Save(State);
+    /// <summary>Writes the state file; only a run that holds the VM's lock may.</summary>
+    public void Save()
+    {
+        if (_lock is null)
+        {
+            throw new InvalidOperationException("the state file is written only under the VM's lock");
+        }
+
+        _store.Save(State);
+    }
 
     public void Say(string kind, string message, string? dimm = null) => Reporter.Report(new HostEvent(kind, message, dimm));
 
@@ -159,6 +230,6 @@ public sealed class HostSession : IAsyncDisposable
         }
 
         await Hypervisor.DisposeAsync().ConfigureAwait(false);
-        _lock.Dispose();
+        _lock?.Dispose();
     }
 }

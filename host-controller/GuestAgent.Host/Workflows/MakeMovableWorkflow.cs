@@ -15,7 +15,7 @@ public static class MakeMovableWorkflow
     public static async Task RunAsync(HostSession session, string name, bool force, CancellationToken cancellationToken)
     {
         var memory = await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
-        var dimm = memory.Find(name) ?? throw new HostCommandException($"no DIMM '{name}'; the hypervisor has: {(memory.Dimms.Count > 0 ? string.Join(", ", memory.Dimms.Select(d => d.Name)) : "no DIMMs")}");
+        var dimm = memory.Find(name) ?? throw new HostCommandException($"no DIMM '{Printable.Of(name)}'; the hypervisor has: {(memory.Dimms.Count > 0 ? string.Join(", ", memory.Dimms.Select(d => d.Name)) : "no DIMMs")}");
         if (session.State.Find(dimm.Name) is { Operation: not DimmOperation.None } record)
         {
             throw new HostCommandException($"{dimm.Name} is being worked on: {GuestSteps.Describe(record.Operation)} since {record.OperationStarted:u}");

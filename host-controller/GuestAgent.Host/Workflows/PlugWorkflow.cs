@@ -77,16 +77,12 @@ public static class PlugWorkflow
             return;
         }
 
-        var budget = (await session.Agent.RefreshModelAsync(session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false)).PlugBudget;
-        var forNode = node is { } n ? budget?.Nodes.FirstOrDefault(b => b.Node == n) : null;
-        var bytes = forNode is null ? budget?.Bytes : forNode.Bytes;
-        var reason = forNode?.Reason ?? budget?.Reason;
-        if (bytes is not { } limit || size <= limit)
+        var model = await session.Agent.RefreshModelAsync(session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+        if (PlugBudgetCheck.Exceeded(model, size, node) is not { } what)
         {
             return;
         }
 
-        var what = $"the guest can take only {ByteSize.Format(limit)} more and still give it back ({reason})";
         if (!force)
         {
             throw new HostCommandException($"cannot plug {ByteSize.Format(size)}: {what}; --force plugs anyway");

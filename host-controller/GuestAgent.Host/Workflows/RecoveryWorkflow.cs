@@ -6,7 +6,8 @@ namespace GuestAgent.Host.Workflows;
 /// Brings the state file in line with the hypervisor, first thing in every command: DIMMs gone from the hypervisor are
 /// finished (leftovers removed); a plug cut short is completed or undone; an unplug cut short waits out its time
 /// limit and otherwise is rolled back (the guest onlines the DIMM again); DIMMs plugged by someone else, with or
-/// without an id, are adopted.
+/// without an id, are adopted. When an interrupted change turns out carried out, the memory requested becomes the memory
+/// the VM has now (the change it belonged to was made).
 /// </summary>
 public static class RecoveryWorkflow
 {
@@ -14,6 +15,7 @@ public static class RecoveryWorkflow
     {
         var state = session.State;
         var memory = await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
+        var carriedOut = false;
         foreach (var record in state.Dimms.ToList())
         {
             var dimm = memory.Find(record.Id);
@@ -22,6 +24,7 @@ public static class RecoveryWorkflow
                 if (record.Operation == DimmOperation.Deleting)
                 {
                     session.Say("recovered", $"{record.Id}: its unplug finished while no controller was watching", record.Id);
+                    carriedOut = true;
                 }
 
                 if (await session.Hypervisor.RemoveLeftoversAsync(record.Backend, cancellationToken).ConfigureAwait(false))
@@ -50,9 +53,10 @@ public static class RecoveryWorkflow
                 case DimmOperation.AddingBackend or DimmOperation.AddingDevice:
                     record.Finish();
                     session.Say("recovered", $"{record.Id}: an interrupted plug had completed", record.Id);
+                    carriedOut = true;
                     break;
                 case DimmOperation.Preparing or DimmOperation.Deleting:
-                    await RecoverInterruptedUnplugAsync(session, record, dimm, cancellationToken).ConfigureAwait(false);
+                    carriedOut |= await RecoverInterruptedUnplugAsync(session, record, dimm, cancellationToken).ConfigureAwait(false);
                     break;
                 case DimmOperation.RemovingBackend:
                     record.Finish();
@@ -69,10 +73,17 @@ public static class RecoveryWorkflow
             });
         }
 
+        if (carriedOut)
+        {
+            state.RequestedMemory = (await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false)).CurrentMemory;
+            state.LastChangeProblem = null;
+        }
+
         session.Save();
     }
 
-    private static async Task RecoverInterruptedUnplugAsync(HostSession session, DimmRecord record, Hypervisor.HypervisorDimm dimm, CancellationToken cancellationToken)
+    /// <summary>True when the unplug turns out finished (the DIMM went meanwhile); otherwise it is rolled back, or left for the agent.</summary>
+    private static async Task<bool> RecoverInterruptedUnplugAsync(HostSession session, DimmRecord record, Hypervisor.HypervisorDimm dimm, CancellationToken cancellationToken)
     {
         if (record.Operation == DimmOperation.Deleting && record.OperationStarted is { } started)
         {
@@ -82,14 +93,14 @@ public static class RecoveryWorkflow
                 session.Say("recovered", $"{record.Id}: the interrupted unplug finished", record.Id);
                 await session.Hypervisor.RemoveLeftoversAsync(record.Backend, cancellationToken).ConfigureAwait(false);
                 session.State.Dimms.Remove(record);
-                return;
+                return true;
             }
         }
 
         if (session.Agent is null)
         {
             session.Say("warning", $"{record.Id}: an interrupted unplug needs the guest agent to online the DIMM again ({session.AgentProblem}); will retry", record.Id);
-            return;
+            return false;
         }
 
         if (record.Slot is { } slot)
@@ -99,5 +110,6 @@ public static class RecoveryWorkflow
 
         record.Finish();
         session.Say("recovered", $"{record.Id}: an interrupted unplug was rolled back; the DIMM stays", record.Id);
+        return false;
     }
 }

@@ -19,7 +19,7 @@ public static class SetMemoryWorkflow
     public static async Task<long> RunAsync(HostSession session, long target, bool force, CancellationToken cancellationToken)
     {
         var (memory, limits) = await session.ReadAsync(cancellationToken).ConfigureAwait(false);
-        ModelReport? model = session.Agent is null ? null : await session.Agent.ModelSeeingAsync(memory.Dimms, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+        ModelReport? model = session.Agent is null ? null : await session.Agent.ModelSeeingAsync(memory, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
         if (memory.VirtioMem.Count > 0)
         {
             return await VirtioMemResizeWorkflow.RunAsync(session, memory, model, target, force, cancellationToken).ConfigureAwait(false);

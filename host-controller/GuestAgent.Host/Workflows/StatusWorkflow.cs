@@ -14,18 +14,13 @@ public static class StatusWorkflow
         ModelReport? model = null;
         if (session.Agent is not null)
         {
-            model = await session.Agent.ModelSeeingAsync(memory.Dimms, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
+            model = await session.Agent.ModelSeeingAsync(memory, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
         }
 
         var rows = new List<DimmStatus>();
-        var matched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var dimm in memory.Dimms.OrderBy(d => d.Addr))
         {
             var guest = model is null ? null : GuestDimm.Find(model, dimm);
-            if (guest is not null)
-            {
-                matched.Add(guest.Report.Id);
-            }
 
             rows.Add(new DimmStatus
             {
@@ -45,10 +40,6 @@ public static class StatusWorkflow
         foreach (var device in memory.VirtioMem)
         {
             var guest = model is null ? null : GuestDimm.FindVirtioMem(model, device);
-            if (guest is not null)
-            {
-                matched.Add(guest.Report.Id);
-            }
 
             virtioMem.Add(new VirtioMemStatus
             {
@@ -66,6 +57,7 @@ public static class StatusWorkflow
         return new StatusReport
         {
             Hypervisor = session.Hypervisor.Description, Vm = session.Hypervisor.Identity.Key, StateFile = session.StatePath,
+            HeldBy = session.HeldBy?.Describe(),
             BootMemory = memory.BootMemory, CurrentMemory = current, RequestedMemory = session.State.RequestedMemory ?? current,
             LastChangeProblem = session.State.LastChangeProblem,
             MaxMemory = limits.MaxMemory, RoomLeft = limits.MaxMemory is { } max ? memory.Layout.RoomUnder(max) : null,
@@ -76,9 +68,32 @@ public static class StatusWorkflow
             PlugBudget = budget?.Bytes, PlugBudgetReason = budget?.Reason,
             GuestWarnings = model?.Warnings.Select(w => $"{w.Subject}: {w.Message}").ToList() ?? [],
             GuestRecoveries = model?.Recoveries.Select(r => $"{r.Dimm}: {r.Message}").ToList() ?? [],
-            GuestOnly = model?.Dimms.Where(d => d.Kind != DimmKinds.Boot && !matched.Contains(d.Id)).Select(d => d.Id).ToList() ?? [],
+            GuestOnly = model is null ? [] : GuestDimm.GuestOnly(model, memory),
             Dimms = rows,
             VirtioMem = virtioMem,
+        };
+    }
+
+    /// <summary>
+    /// What can be said while another controller has the VM's only monitor: the state file as it last wrote it (every
+    /// DIMM, its operation in flight), and who it is. Nothing is asked of the hypervisor or the guest.
+    /// </summary>
+    public static StatusReport FromStateFile(LockHolder holder, string why)
+    {
+        var state = new StateStore(holder.StateFile).Load();
+        var rows = state.Dimms.OrderBy(d => d.Addr ?? long.MaxValue).Select(d => new DimmStatus
+        {
+            Id = d.Id, Backend = d.Backend.Length > 0 ? d.Backend : null, Slot = d.Slot, Addr = d.Addr ?? 0, Size = d.Size, Node = d.Node ?? 0,
+            Readiness = "unknown", Reason = "not asked: " + why,
+            Operation = d.Operation == DimmOperation.None ? null : GuestSteps.Describe(d.Operation) + $" since {d.OperationStarted:u}",
+        }).ToList();
+        var plugged = state.Dimms.Sum(d => d.Size);
+        return new StatusReport
+        {
+            Hypervisor = "not asked", Vm = holder.Vm, StateFile = holder.StateFile, HeldBy = holder.Describe(), NotLive = why,
+            BootMemory = 0, CurrentMemory = 0, RequestedMemory = state.RequestedMemory ?? 0, LastChangeProblem = state.LastChangeProblem,
+            SlotsUsed = state.Dimms.Count, AgentConnected = false, AgentProblem = "not asked: " + why, GuestBlockSize = state.GuestBlockSize,
+            Dimms = rows,
         };
     }
 }

@@ -18,9 +18,9 @@ public static class UnplugWorkflow
 {
     public static async Task RunAsync(HostSession session, string name, bool force, CancellationToken cancellationToken)
     {
-        await session.RefuseDuringMigrationAsync($"unplug {name}", cancellationToken).ConfigureAwait(false);
+        await session.RefuseDuringMigrationAsync($"unplug {Printable.Of(name)}", cancellationToken).ConfigureAwait(false);
         var memory = await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
-        var dimm = memory.Find(name) ?? throw new HostCommandException($"no DIMM '{name}'; the hypervisor has: {Names(memory)}");
+        var dimm = memory.Find(name) ?? throw new HostCommandException($"no DIMM '{Printable.Of(name)}'; the hypervisor has: {Names(memory)}");
         var record = session.State.Find(dimm.Name) ?? throw new HostCommandException($"'{dimm.Name}' is not in the state file {session.StatePath}; run status once to adopt it");
         if (record.Operation != DimmOperation.None)
         {
@@ -32,7 +32,7 @@ public static class UnplugWorkflow
         GuestDimm? guest = null;
         if (session.Agent is not null)
         {
-            guest = GuestDimm.Find(await session.Agent.ModelSeeingAsync([dimm], session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false), dimm);
+            guest = GuestDimm.Find(await session.Agent.ModelSeeingAsync(memory, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false), dimm);
         }
 
         var decision = Removability.Decide(dimm.Name, guest, session.Agent is null ? session.AgentProblem : null, force, session.Agent?.CanForcePrepare ?? false);
@@ -71,6 +71,13 @@ public static class UnplugWorkflow
             case UnplugOutcome.Refused:
                 await RollBackAsync(session, record, slot, cancellationToken).ConfigureAwait(false);
                 throw new HostCommandException($"the guest refused to eject {dimm.Name}: {result.Detail}; {await WhereItIsAsync(session, dimm, cancellationToken).ConfigureAwait(false)}");
+            case UnplugOutcome.HypervisorGone:
+                // The VM went with it: there is no guest left to online the DIMM again, and nothing to remove.
+                record.Finish();
+                session.Save();
+                throw new HostCommandException(
+                    $"{result.Detail}. The VM is gone, and {dimm.Name} with it: the guest stopped too, so it could not be asked to keep the DIMM, and nothing is left to undo. "
+                    + $"The state file keeps {dimm.Name} until a controller sees this VM again");
             case UnplugOutcome.TimedOut:
                 await RollBackAsync(session, record, slot, cancellationToken).ConfigureAwait(false);
                 throw new HostCommandException($"{result.Detail}; the guest was told to keep it (if the hypervisor removes it later, the next command cleans up)");

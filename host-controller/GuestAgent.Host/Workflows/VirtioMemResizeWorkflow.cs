@@ -56,6 +56,16 @@ public static class VirtioMemResizeWorkflow
         {
             CheckTheGuestCanGiveBack(session, model, device, -delta, force);
         }
+        else if (model is not null && PlugBudgetCheck.Exceeded(model, delta, device.Node) is { } tooMuch)
+        {
+            // As for a DIMM: memory the guest could not give back again.
+            if (!force)
+            {
+                throw new HostCommandException($"cannot grow virtio-mem {device.Id} by {ByteSize.Format(delta)}: {tooMuch}; --force grows it anyway");
+            }
+
+            session.Say("forced", $"--force: {tooMuch}; growing virtio-mem {device.Id} by {ByteSize.Format(delta)} anyway", device.Id);
+        }
 
         await session.RefuseDuringMigrationAsync($"resize virtio-mem {device.Id}", cancellationToken).ConfigureAwait(false);
         session.Say("plan", $"memory {ByteSize.Format(current)} → {ByteSize.Format(target)} through virtio-mem {device.Id}{others}: requested size {ByteSize.Format(device.RequestedSize)} → {ByteSize.Format(requested)}{dimms}");
@@ -119,7 +129,7 @@ public static class VirtioMemResizeWorkflow
         if (bytes > unpluggable)
         {
             throw new HostCommandException(
-                $"refusing to shrink by {ByteSize.Format(bytes)}: the guest can give back {ByteSize.Format(unpluggable)} of virtio-mem {device.Id} now ({guest.Reason}); --force asks anyway (the guest then gives what it can and the rest stalls)");
+                $"refusing to shrink by {ByteSize.Format(bytes)}: the guest can give back ~{ByteSize.Approximate(unpluggable)} of virtio-mem {device.Id} now ({guest.Reason}); --force asks anyway (the guest then gives what it can and the rest stalls)");
         }
     }
 

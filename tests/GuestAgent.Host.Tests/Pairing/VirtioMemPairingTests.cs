@@ -68,7 +68,7 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
         var e = await Assert.ThrowsAsync<HostCommandException>(() => controller.SetMemoryAsync(Boot, force: false, Token));
         var ended = await controller.SetMemoryAsync(Boot + (256 * M), force: false, Token);
 
-        Assert.Contains("refusing to shrink by 512 MiB: the guest can give back 256 MiB of virtio-mem vm0 now", e.Message, StringComparison.Ordinal);
+        Assert.Contains("refusing to shrink by 512 MiB: the guest can give back ~256 MiB of virtio-mem vm0 now", e.Message, StringComparison.Ordinal);
         Assert.Equal(Boot + (256 * M), ended);
         Assert.Equal(256 * M, _host.Qemu.VirtioMem!.Size);
     }
@@ -96,9 +96,47 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
 
         Assert.Contains("virtio-mem vm0 stopped at 256 MiB on the way to 0 B: its size did not move for 2 s", e.Message, StringComparison.Ordinal);
         Assert.Contains("requested size set back to 256 MiB", e.Message, StringComparison.Ordinal);
-        Assert.Contains("the guest says: 256 MiB plugged: 128 MiB online in Movable, 128 MiB in kernel zones", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the guest says: 256 MiB plugged: 128 MiB online in Movable, up to 128 MiB in kernel zones", e.Message, StringComparison.Ordinal);
         Assert.Equal((256 * M, 256 * M), (_host.Qemu.VirtioMem!.Size, _host.Qemu.VirtioMem.RequestedSize));
         Assert.Contains("stopped at 256 MiB", (await controller.StatusAsync(Token)).LastChangeProblem, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 25, case 4: the driver adds a whole 128 MiB block for 30 MiB; the guest reports what the device plugged (from
+    /// the zone's managed pages), not the block; and once it is unplugged, nothing, even before the agent rereads sysfs.
+    /// </summary>
+    [Fact]
+    public async Task APartlyPluggedBlockIsReportedAsWhatTheDevicePlugged()
+    {
+        await using var controller = await OpenAsync();
+
+        await controller.SetMemoryAsync(Boot + (30 * M), force: false, Token);
+        await AllOnlineMovableAsync(1);
+        var grown = Assert.Single((await controller.StatusAsync(Token)).VirtioMem);
+        await controller.SetMemoryAsync(Boot, force: false, Token);
+        var shrunk = Assert.Single((await controller.StatusAsync(Token)).VirtioMem);
+
+        Assert.Equal((30 * M, 30 * M, 30 * M, 30 * M), (grown.Size, grown.GuestPlugged, grown.GuestMovable, grown.Unpluggable));
+        Assert.StartsWith("30 MiB plugged: 30 MiB online in Movable", grown.Reason, StringComparison.Ordinal);
+        Assert.Equal((0L, 0L, 0L), (shrunk.Size, shrunk.GuestPlugged ?? 0, shrunk.Unpluggable ?? 0));
+    }
+
+    /// <summary>Issue 25, case 5: a grow is held to the guest's plug budget as a DIMM is; --force goes past it.</summary>
+    [Fact]
+    public async Task AGrowPastThePlugBudgetNeedsForce()
+    {
+        await using var controller = await OpenAsync();
+        _host.Guest.Proc.SetZone(0, "DMA32", freePages: 2_000, managedPages: 200_000, highPages: 2_000); // no kernel memory left for a memmap
+
+        var refused = await Assert.ThrowsAsync<HostCommandException>(() => controller.SetMemoryAsync(Boot + (100 * M), force: false, Token));
+        var sizeAfterRefusal = _host.Qemu.VirtioMem!.RequestedSize;
+        var ended = await controller.SetMemoryAsync(Boot + (100 * M), force: true, Token);
+
+        Assert.StartsWith("cannot grow virtio-mem vm0 by 100 MiB: the guest can take only 0 B more and still give it back", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith("--force grows it anyway", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, sizeAfterRefusal);
+        Assert.Equal(Boot + (100 * M), ended);
+        Assert.Contains("--force: the guest can take only 0 B more", _host.Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,6 +13,7 @@ public abstract class LineServer : IAsyncDisposable
     private readonly Task _serving;
     private readonly SemaphoreSlim _write = new(1, 1);
     private NetworkStream? _client;
+    private Socket? _clientSocket;
 
     protected LineServer(string name)
     {
@@ -53,6 +54,7 @@ public abstract class LineServer : IAsyncDisposable
             {
                 using var socket = await _listener.AcceptAsync(_stop.Token);
                 await using var stream = new NetworkStream(socket, ownsSocket: false);
+                _clientSocket = socket;
                 _client = stream;
                 Connections++;
                 await OnConnectedAsync();
@@ -79,6 +81,21 @@ public abstract class LineServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Stopped.
+        }
+    }
+
+    /// <summary>As the process behind the socket being killed: the client's connection closes and nothing listens any more.</summary>
+    public void Kill()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        try
+        {
+            _clientSocket?.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed.
         }
     }
 

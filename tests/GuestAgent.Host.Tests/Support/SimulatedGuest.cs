@@ -15,9 +15,11 @@ namespace GuestAgent.Host.Tests.Support;
 /// agent their uevents; <c>device_del</c> ejects a DIMM only when every block is offline (what the guest kernel does
 /// after the agent prepared it), and is refused with <c>_OST</c> 0x82 otherwise. What the host controller gets is the
 /// real agent's protocol, not a script. With <see cref="AttachVirtioMem"/> it also plays the virtio-mem driver: a
-/// larger requested size adds memory blocks (offline, for the agent to online) inside the device's region, listed in
-/// <c>/proc/iomem</c>; a smaller one takes blocks away from the top while they are offline or online Movable and
-/// stops at the first in a kernel zone (the real driver's stall), with no event saying so.
+/// larger requested size plugs the device's units (2 MiB) into memory blocks it adds (offline, for the agent to online)
+/// inside the device's region, listed in <c>/proc/iomem</c> whole while only the plugged units count in the zone's
+/// managed pages (as the kernel keeps them); a smaller one unplugs from the top, taking a block away once none of it is
+/// plugged, while it is offline or online Movable, and stops at the first in a kernel zone (the real driver's stall),
+/// with no event saying so.
 /// </summary>
 public sealed class SimulatedGuest : IAsyncDisposable
 {
@@ -32,7 +34,7 @@ public sealed class SimulatedGuest : IAsyncDisposable
     public SimulatedGuest(SimulatedQemu qemu)
     {
         Tree.AddBootMemory(8);
-        Writer = new FakeKernelBlockStateWriter(Tree);
+        Writer = new FakeKernelBlockStateWriter(Tree, Proc);
         _options = new MemoryAgentOptions
         {
             SysfsRoot = Tree.RootPath, ProcRoot = Proc.RootPath, RuntimeDirectory = _dir.Path, UdevRuleDirectories = [_dir.Path],
@@ -63,32 +65,48 @@ public sealed class SimulatedGuest : IAsyncDisposable
         var added = 0;
         void WriteIomem() => Proc.SetVirtioMem(Tree.BlockSize, ("virtio4", device.Addr, device.MaxSize, added));
         WriteIomem();
+        var plugged = 0L;
         qemu.VirtioMemDriver = requested =>
         {
-            var wanted = (int)(requested / Tree.BlockSize);
-            while (added < wanted)
+            while (plugged < requested)
             {
-                Tree.AddBlock(first + added, "offline", "Normal Movable");
-                added++;
-                WriteIomem();
-                _uevents.SendMemory("add", first + added - 1);
+                if (plugged % Tree.BlockSize == 0)
+                {
+                    Tree.AddBlock(first + added, "offline", "Normal Movable");
+                    added++;
+                    WriteIomem();
+                    _uevents.SendMemory("add", first + added - 1);
+                }
+
+                plugged = Math.Min(requested, (added * Tree.BlockSize));
+                Proc.PluggedBytes[first + added - 1] = plugged - ((added - 1) * Tree.BlockSize);
             }
 
-            while (added > wanted)
+            while (plugged > requested)
             {
-                var block = new Memory.Sysfs.SysfsMemoryReader(Tree.Root).ReadBlock(first + added - 1);
+                var top = first + added - 1;
+                var block = new Memory.Sysfs.SysfsMemoryReader(Tree.Root).ReadBlock(top);
                 if (block is not null && block.State != BlockState.Offline && !block.IsOnlineMovable)
                 {
                     break; // unmovable pages may sit there: the driver keeps retrying, the size stays
                 }
 
-                Tree.RemoveBlock(first + added - 1);
-                added--;
-                WriteIomem();
-                _uevents.SendMemory("remove", first + added);
+                var inTop = plugged - ((added - 1) * Tree.BlockSize);
+                var keep = Math.Max(requested - ((added - 1) * Tree.BlockSize), 0);
+                plugged -= inTop - keep;
+                Proc.PluggedBytes[top] = keep;
+                if (keep == 0)
+                {
+                    Tree.RemoveBlock(top);
+                    Proc.PluggedBytes.TryRemove(top, out _);
+                    added--;
+                    WriteIomem();
+                    _uevents.SendMemory("remove", top);
+                }
             }
 
-            return added * Tree.BlockSize;
+            Proc.AccountFor(Tree);
+            return plugged;
         };
     }
 
@@ -124,6 +142,7 @@ public sealed class SimulatedGuest : IAsyncDisposable
         var first = (int)(addr / Tree.BlockSize);
         var count = (int)(size / Tree.BlockSize);
         Tree.AddDimm(slot, first, count);
+        Proc.AccountFor(Tree);
         for (var i = 0; i < count; i++)
         {
             _uevents.SendMemory("add", first + i);
@@ -140,6 +159,7 @@ public sealed class SimulatedGuest : IAsyncDisposable
         }
 
         Tree.RemoveDimm(slot, dimm.BlockIds);
+        Proc.AccountFor(Tree);
         foreach (var id in dimm.BlockIds)
         {
             _uevents.SendMemory("remove", id);

@@ -36,7 +36,7 @@ public sealed class SimulatedQemu : LineServer
 
     public long MaxMemory { get; }
 
-    /// <summary>What the guest does on device_del: <c>eject</c>, <c>refuse</c> (0x82) or <c>ignore</c> (no answer).</summary>
+    /// <summary>What the guest does on device_del: <c>eject</c>, <c>refuse</c> (0x82), <c>ignore</c> (no answer), or <c>die</c> (QEMU is killed once it has answered).</summary>
     public string EjectBehaviour { get; set; } = "eject";
 
     /// <summary>A guest behind this QEMU (see <c>SimulatedGuest</c>): told of each DIMM plugged (slot, address, size).</summary>
@@ -118,6 +118,15 @@ public sealed class SimulatedQemu : LineServer
         }
     }
 
+    /// <summary>Removes a DIMM as a completed eject does while nobody listens (its backend stays, as QEMU's does).</summary>
+    public void RemoveDimm(string id)
+    {
+        lock (_state)
+        {
+            _dimms.RemoveAll(d => d["id"]?.GetValue<string>() == id);
+        }
+    }
+
     /// <summary>The guest closed (or opened) the agent's port, as QEMU reports it.</summary>
     public Task SendPortChangeAsync(bool open) =>
         SendEventAsync("VSERPORT_CHANGE", new JsonObject { ["id"] = AgentPort!.Value.Id, ["open"] = open });
@@ -149,6 +158,11 @@ public sealed class SimulatedQemu : LineServer
         {
             await Task.Delay(5);
             await SendEventAsync(e.Name, e.Data);
+        }
+
+        if (EjectBehaviour == "die" && request["execute"]!.GetValue<string>() == "device_del")
+        {
+            Kill();
         }
     }
 

@@ -58,6 +58,19 @@ public class MemoryAgentTests
         Assert.Contains(h.Logger.Inner.Lines, l => l.Contains("memory33 was offlined outside the agent"));
     }
 
+    /// <summary>Issue 25, case 9: cancelling a DIMM that was never prepared is no news, and not a warning about a journal that never was.</summary>
+    [Fact]
+    public async Task CancellingADimmNeverPreparedWarnsOfNothing()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2, "online", "Movable"));
+        await h.StartAsync();
+
+        var cancelled = await h.Agent.CancelUnplugAsync(DimmSelector.ForSlot(0), TestContext.Current.CancellationToken);
+
+        Assert.True(cancelled.Succeeded);
+        Assert.Empty(h.Logger.Inner.Warnings);
+    }
+
     [Fact]
     public async Task PrepareUnplugOfflinesAndHoldsTheDimmOfflineUntilCancelled()
     {

@@ -143,6 +143,7 @@ public class ProtocolRoundTripTests
     [InlineData("prepare-unplug", """{"slot":"0"}""", "prepare-unplug: \"slot\" must be an integer from -2147483648 to 2147483647")]
     [InlineData("cancel-unplug", """{"slott":0}""", "cancel-unplug has no argument \"slott\" (it takes: slot, id, start, size, force)")]
     [InlineData("get-model", """{"verbose":true}""", "get-model takes no arguments")]
+    [InlineData("prepare-unplug", """{"start":1,"size":2}""", "range 0x1+0x2 is not aligned to the block size 0x8000000")]
     public async Task BadArgumentsAreToldInTheProtocolsWords(string command, string arguments, string description)
     {
         await using var h = await SessionHarness.StartAsync();

@@ -173,6 +173,7 @@ public sealed class DBusInterfaceTests : IDisposable
         }
 
         using var proc = new FakeProcTree();
+        proc.AccountFor(_tree); // the kernel's zone accounting of those blocks
         proc.SetVirtioMem(_tree.BlockSize, ("virtio4", 32 * _tree.BlockSize, 8 * _tree.BlockSize, 4));
         using var bus = new PrivateSystemBus();
         using var notify = new NotifySocket();
