@@ -12,12 +12,28 @@ internal static partial class CommandLineRunner
 {
     public const int UsageExitCode = 2;
 
-    public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter output, TextWriter error, string program, CancellationToken cancellationToken = default)
+    /// <param name="root">The commands.</param>
+    /// <param name="args">The command line.</param>
+    /// <param name="output">Standard output.</param>
+    /// <param name="error">Standard error.</param>
+    /// <param name="program">The program's name in messages.</param>
+    /// <param name="cancellationToken">Stops the command.</param>
+    /// <param name="stopGrace">
+    /// How long a command may take to end after SIGINT or SIGTERM cancelled it before the process is ended anyway
+    /// (System.CommandLine's default is 2 s: too short for a step that must finish, e.g. an unplug in progress).
+    /// </param>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter output, TextWriter error, string program, CancellationToken cancellationToken = default, TimeSpan? stopGrace = null)
     {
         var result = root.Parse(args);
         if (result.Errors.Count == 0)
         {
-            return await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken).ConfigureAwait(false);
+            var configuration = new InvocationConfiguration { Output = output, Error = error };
+            if (stopGrace is { } grace)
+            {
+                configuration.ProcessTerminationTimeout = grace;
+            }
+
+            return await result.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var problem in result.Errors)

@@ -41,7 +41,7 @@ public sealed class VirtioMemScenarios(VirtioMemGuestVm vm) : IClassFixture<Virt
         var small = Assert.Single((await vm.StatusAsync())["virtio-mem"]!.AsArray())!;
         (await vm.HostAsync("set-memory", (boot / M).ToString(CultureInfo.InvariantCulture) + "M")).Check();
         var none = Assert.Single((await vm.StatusAsync())["virtio-mem"]!.AsArray())!;
-        timing.Step($"30 MiB: the guest reported {small["guest-plugged"]} plugged, {small["unpluggable"]} unpluggable; after the shrink {none["guest-plugged"]}");
+        timing.Step($"30 MiB: the guest reported {small["guest-plugged"]!.GetValue<long>() / M} MiB plugged, {small["unpluggable"]!.GetValue<long>() / M} MiB unpluggable; after the shrink {(none["guest-plugged"]?.GetValue<long>() ?? 0) / M} MiB");
         Assert.Equal((30 * M, 30 * M), (small["size"]!.GetValue<long>(), small["guest-plugged"]!.GetValue<long>()));
         Assert.True(small["unpluggable"]!.GetValue<long>() <= 30 * M, small.ToJsonString());
         Assert.Equal(0, none["size"]!.GetValue<long>());

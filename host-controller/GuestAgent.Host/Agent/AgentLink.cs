@@ -109,7 +109,7 @@ public sealed class AgentLink : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new AgentUnavailableException($"cannot connect to the agent's channel: {Qmp.UnixSocketErrors.Describe(path, e)}", e);
+            throw new AgentUnavailableException($"cannot connect to the agent's channel: {Sockets.UnixSocketErrors.Describe(path, e)}", e);
         }
 
         return new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using GuestAgent.Host.Agent;
-using GuestAgent.Host.Qmp;
+using GuestAgent.Host.Hypervisor;
 
 namespace GuestAgent.Host.Cli;
 
@@ -17,7 +17,7 @@ public sealed class EventWatcher(TextWriter output, bool json)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var guest = agent is null
             ? Task.CompletedTask
-            : PumpAsync("guest", agent.Events.ReadAllAsync(stop.Token).Select(QmpEvent.From));
+            : PumpAsync("guest", agent.Events.ReadAllAsync(stop.Token).Select(HypervisorEvent.From));
         try
         {
             await PumpAsync(source, hypervisorEvents.Events.ReadAllAsync(stop.Token)).ConfigureAwait(false);
@@ -43,7 +43,7 @@ public sealed class EventWatcher(TextWriter output, bool json)
         }
     }
 
-    private async Task PumpAsync(string source, IAsyncEnumerable<QmpEvent> events)
+    private async Task PumpAsync(string source, IAsyncEnumerable<HypervisorEvent> events)
     {
         await foreach (var e in events.ConfigureAwait(false))
         {

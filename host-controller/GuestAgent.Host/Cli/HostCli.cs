@@ -14,7 +14,13 @@ public static class HostCli
 {
     /// <summary>Parses and runs; parse errors exit 2 with one plain line each (see <see cref="CommandLineRunner"/>).</summary>
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
-        CommandLineRunner.RunAsync(Create(output, error), args, output, error, "guest-agent-host", cancellationToken);
+        CommandLineRunner.RunAsync(Create(output, error), args, output, error, "guest-agent-host", cancellationToken, StopGrace);
+
+    /// <summary>
+    /// After SIGINT or SIGTERM, how long a command may take to end what it started (an unplug rolls back, a migration is
+    /// cancelled, autoscale finishes its step) before the process is ended anyway.
+    /// </summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromMinutes(6);
 
     public static RootCommand Create(TextWriter output, TextWriter error)
     {
@@ -126,6 +132,27 @@ public static class HostCli
             });
         }, ct));
 
+        var uri = new Argument<string>("URI") { Description = "Where QEMU sends the VM: unix:PATH or tcp:HOST:PORT, as the destination's -incoming says" };
+        var destinationQmp = new Option<string?>("--destination-qmp") { Description = "The destination QEMU's QMP socket: checked before (it waits for this VM with the same memory devices) and after" };
+        var stateTo = new Option<string?>("--state-to") { Description = "Also write the state file here once the VM has moved (for a destination whose controller keeps its state elsewhere)" };
+        var migrate = new Command("migrate", "Move the VM live to a destination QEMU started with the same -m, -name, -uuid, the DIMMs qemu-args prints and -incoming URI (bare QEMU; under libvirt use virsh migrate)") { uri, destinationQmp, stateTo };
+        migrate.SetAction((r, ct) => RunAsync(r, Options, Reporter(r), error, () =>
+        {
+            var to = r.GetValue(uri)!;
+            if (!to.StartsWith("unix:", StringComparison.Ordinal) && !to.StartsWith("tcp:", StringComparison.Ordinal) && !to.StartsWith("exec:", StringComparison.Ordinal))
+            {
+                throw new UsageException($"URI: '{Printable.Of(to)}' is not a migration URI QEMU takes (unix:PATH, tcp:HOST:PORT)");
+            }
+
+            var monitor = r.GetValue(destinationQmp) is { Length: > 0 } m ? Path.GetFullPath(m) : null;
+            var copy = r.GetValue(stateTo) is { Length: > 0 } c ? Path.GetFullPath(c) : null;
+            return ($"migrate to {Printable.Of(to)}", async controller =>
+            {
+                await controller.MigrateAsync(to, monitor, copy, ct).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            });
+        }, ct));
+
         var argsJson = new Option<bool>("--json") { Description = "A JSON array of the arguments" };
         var qemuArgs = new Command("qemu-args", "Print the QEMU arguments that recreate this VM's DIMMs (ids, backends, sizes, slots, addresses, nodes) at its next start, or for the destination of a migration (bare QEMU)") { argsJson };
         qemuArgs.SetAction((r, ct) => RunAsync(r, Options, "qemu-args", Reporter(r), error, async controller =>
@@ -177,7 +204,7 @@ public static class HostCli
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM (bare, or under libvirt) together with the guest agent, never losing one")
         {
             qmp, connect, domain, persistent, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, resizeStall, events,
-            status, plug, unplug, makeMovable, setMemory, qemuArgs, watch,
+            status, plug, unplug, makeMovable, setMemory, migrate, qemuArgs, watch,
         };
     }
 

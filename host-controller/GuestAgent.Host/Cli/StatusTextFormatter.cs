@@ -13,6 +13,16 @@ public static class StatusTextFormatter
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"vm: {report.Vm} on {report.Hypervisor}; state {report.StateFile}");
+        if (report.Migration is { } migration)
+        {
+            text.AppendLine(c, $"migration: {migration}");
+        }
+
+        if (report.LastMigration is { } lastMigration)
+        {
+            text.AppendLine(c, $"last migration: {lastMigration}");
+        }
+
         if (report.HeldBy is { } holder)
         {
             text.AppendLine(c, $"changing now: {holder}");

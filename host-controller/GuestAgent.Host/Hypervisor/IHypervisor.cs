@@ -1,5 +1,3 @@
-using GuestAgent.Host.Qmp;
-
 namespace GuestAgent.Host.Hypervisor;
 
 /// <summary>
@@ -18,6 +16,9 @@ public interface IHypervisor : IAsyncDisposable
     /// <summary>What <c>watch</c> calls its events' source: <c>qemu</c> or <c>libvirt</c>.</summary>
     string EventSource { get; }
 
+    /// <summary>Why no agent channel is known, in this backend's terms (which option or configuration names one).</summary>
+    string NoAgentChannel(string portName);
+
     /// <summary>The ids of the DIMMs this controller plugs: <c>ga-dimmN</c> (QEMU), <c>ua-ga-dimmN</c> (libvirt's user aliases).</summary>
     string DeviceIdPrefix { get; }
 
@@ -28,7 +29,7 @@ public interface IHypervisor : IAsyncDisposable
     bool RemovesBackends { get; }
 
     /// <summary>The hypervisor's events from now on, in QMP's shape (for <c>watch</c>).</summary>
-    QmpEventSubscription SubscribeEvents();
+    HypervisorEventSubscription SubscribeEvents();
 
     Task<HypervisorMemory> ReadMemoryAsync(CancellationToken cancellationToken);
 
@@ -47,11 +48,8 @@ public interface IHypervisor : IAsyncDisposable
     /// <summary>Removes what a DIMM that is gone may have left (QEMU's backend object); true when nothing is left.</summary>
     Task<bool> RemoveLeftoversAsync(string? backend, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Why the VM's memory must not be changed now because of a migration (one under way, or this VM already moved
-    /// away), for people; null when there is none or the hypervisor keeps such changes out itself.
-    /// </summary>
-    Task<string?> MigrationBlockerAsync(CancellationToken cancellationToken);
+    /// <summary>The VM's side of a live migration now (one under way, this side left behind, or still arriving).</summary>
+    Task<MigrationState> MigrationStateAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Sets a virtio-mem device's requested size (the guest's driver then plugs or unplugs towards it); a refusal throws

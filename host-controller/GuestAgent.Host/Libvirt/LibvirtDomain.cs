@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using GuestAgent.Host.Qmp;
 
+using GuestAgent.Host.Hypervisor;
+
 namespace GuestAgent.Host.Libvirt;
 
 /// <summary>
@@ -64,9 +66,13 @@ public sealed unsafe class LibvirtDomain : IAsyncDisposable
 
         if (LibvirtNative.virDomainIsActive(handle) != 1)
         {
+            var migrated = LibvirtNative.virDomainGetState(handle, out var state, out var reason, 0) == 0
+                           && state == LibvirtNative.StateShutoff && reason == LibvirtNative.ShutoffMigrated;
             _ = LibvirtNative.virDomainFree(handle);
             _ = LibvirtNative.virConnectClose(connection);
-            throw new LibvirtException($"the domain '{domain}' is not running (memory is plugged into a running domain; start it first)");
+            throw new LibvirtException(migrated
+                ? $"the domain '{domain}' has migrated away from {uri} (libvirt's state: shut off, migrated): change its memory through the destination's libvirt (--connect)"
+                : $"the domain '{domain}' is not running (memory is plugged into a running domain; start it first)");
         }
 
         try
@@ -100,8 +106,43 @@ public sealed unsafe class LibvirtDomain : IAsyncDisposable
         () => Check(LibvirtNative.virDomainUpdateDeviceFlags(_domain, deviceXml, Flags(persistent))),
         cancellationToken);
 
+    /// <summary>The domain's state and its reason (<c>virDomainGetState</c>).</summary>
+    public Task<(int State, int Reason)> StateAsync(CancellationToken cancellationToken) => Task.Run(
+        () => LibvirtNative.virDomainGetState(_domain, out var state, out var reason, 0) == 0
+            ? (state, reason)
+            : throw new LibvirtException($"cannot read the state of domain {Name}: {LibvirtNative.LastError()}"),
+        cancellationToken);
+
+    /// <summary>The domain's job now (<c>virDomainGetJobStats</c>): its type and, when libvirt says, its operation (a migration in or out…).</summary>
+    public Task<(int Type, int? Operation)> JobAsync(CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        if (LibvirtNative.virDomainGetJobStats(_domain, out var type, out var parameters, out var count, 0) < 0)
+        {
+            throw new LibvirtException($"cannot read the job of domain {Name}: {LibvirtNative.LastError()}");
+        }
+
+        try
+        {
+            int? operation = null;
+            for (var i = 0; i < count; i++)
+            {
+                var entry = parameters + (i * LibvirtNative.TypedParameterSize);
+                if (Marshal.PtrToStringUTF8(entry) == "operation")
+                {
+                    operation = Marshal.ReadInt32(entry + LibvirtNative.TypedParameterFieldLength + 8);
+                }
+            }
+
+            return (type, operation);
+        }
+        finally
+        {
+            LibvirtNative.virTypedParamsFree(parameters, count);
+        }
+    }, cancellationToken);
+
     /// <summary>The domain's device events from now on.</summary>
-    public QmpEventSubscription Subscribe() => _events.Subscribe();
+    public HypervisorEventSubscription Subscribe() => _events.Subscribe();
 
     private static uint Flags(bool persistent) => LibvirtNative.AffectLive | (persistent ? LibvirtNative.AffectConfig : 0);
 

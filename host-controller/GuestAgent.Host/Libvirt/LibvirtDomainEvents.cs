@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using GuestAgent.Host.Qmp;
 
+using GuestAgent.Host.Hypervisor;
+
 namespace GuestAgent.Host.Libvirt;
 
 /// <summary>
@@ -21,7 +23,7 @@ internal sealed unsafe class LibvirtDomainEvents : IDisposable
     private readonly GCHandle _self;
     private readonly List<int> _callbacks = [];
     private readonly Lock _gate = new();
-    private readonly List<QmpEventSubscription> _subscribers = [];
+    private readonly List<HypervisorEventSubscription> _subscribers = [];
 
     public LibvirtDomainEvents(IntPtr connection, IntPtr domain)
     {
@@ -43,10 +45,10 @@ internal sealed unsafe class LibvirtDomainEvents : IDisposable
         }
     }
 
-    public QmpEventSubscription Subscribe()
+    public HypervisorEventSubscription Subscribe()
     {
-        QmpEventSubscription? subscription = null;
-        subscription = new QmpEventSubscription(s =>
+        HypervisorEventSubscription? subscription = null;
+        subscription = new HypervisorEventSubscription(s =>
         {
             lock (_gate)
             {
@@ -83,7 +85,7 @@ internal sealed unsafe class LibvirtDomainEvents : IDisposable
 
     private void Deliver(string name, JsonObject data)
     {
-        var e = new QmpEvent(name, data, DateTimeOffset.UtcNow);
+        var e = new HypervisorEvent(name, data, DateTimeOffset.UtcNow);
         lock (_gate)
         {
             foreach (var subscriber in _subscribers)

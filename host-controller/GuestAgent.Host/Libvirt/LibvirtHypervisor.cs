@@ -27,7 +27,7 @@ public sealed class LibvirtHypervisor : IHypervisor
         _agentPortName = agentPortName;
         _persistent = persistent;
         AgentChannelPath = agentChannelPath;
-        Identity = VmIdentity.From(domain.Uuid, domain.Name, null, null);
+        Identity = VmIdentity.From(domain.Uuid, domain.Name, null, null) ?? throw new LibvirtException("libvirt gives this domain neither a UUID nor a name");
     }
 
     public string Description => $"libvirt {_domain.Version} (domain {_domain.Name} at {_domain.Uri})" + (_persistent ? ", changes made persistent" : "");
@@ -35,6 +35,8 @@ public sealed class LibvirtHypervisor : IHypervisor
     public VmIdentity Identity { get; }
 
     public string EventSource => "libvirt";
+
+    public string NoAgentChannel(string portName) => $"the domain has no unix channel for {portName} and no --agent was given";
 
     public bool RemovesBackends => true;
 
@@ -143,12 +145,12 @@ public sealed class LibvirtHypervisor : IHypervisor
         return Result(e, alias, watch.Elapsed, null);
     }
 
-    private static UnplugResult Result(QmpEvent e, string alias, TimeSpan elapsed, string? libvirtSaid) =>
+    private static UnplugResult Result(HypervisorEvent e, string alias, TimeSpan elapsed, string? libvirtSaid) =>
         e.Name == LibvirtDomainEvents.DeviceRemoved
             ? new UnplugResult(UnplugOutcome.Removed, LibvirtDomainEvents.DeviceRemoved, elapsed)
             : new UnplugResult(UnplugOutcome.Refused, $"libvirt's {LibvirtDomainEvents.DeviceRemovalFailed} for {alias}" + (libvirtSaid is null ? " (the guest refused the eject)" : $" ({libvirtSaid})"), elapsed);
 
-    private static bool IsOutcome(QmpEvent e, string alias) =>
+    private static bool IsOutcome(HypervisorEvent e, string alias) =>
         e.Name is LibvirtDomainEvents.DeviceRemoved or LibvirtDomainEvents.DeviceRemovalFailed && e.Data["alias"]?.GetValue<string>() == alias;
 
     public async Task<bool> WaitForRemovalAsync(HypervisorDimm dimm, TimeSpan limit, CancellationToken cancellationToken)
@@ -172,10 +174,39 @@ public sealed class LibvirtHypervisor : IHypervisor
     public Task<IAgentPortWatch> WatchAgentPortAsync(string portName, CancellationToken cancellationToken) =>
         Task.FromResult<IAgentPortWatch>(new ChannelStateWatch(this, portName));
 
-    public QmpEventSubscription SubscribeEvents() => _domain.Subscribe();
+    public HypervisorEventSubscription SubscribeEvents() => _domain.Subscribe();
 
-    /// <summary>None from here: libvirt holds the domain's job for the whole migration and refuses device changes itself, with its own message.</summary>
-    public Task<string?> MigrationBlockerAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+    /// <summary>
+    /// From the domain's job (a migration out or in, <c>virDomainGetJobStats</c>; libvirt holds the job for the whole
+    /// migration and refuses device changes itself meanwhile) and its state (paused for an incoming migration, running
+    /// again after one). A source left behind is shut off (reason migrated) or gone: opening it already says so.
+    /// </summary>
+    public async Task<MigrationState> MigrationStateAsync(CancellationToken cancellationToken)
+    {
+        var (state, reason) = await _domain.StateAsync(cancellationToken).ConfigureAwait(false);
+        int job;
+        int? operation;
+        try
+        {
+            (job, operation) = await _domain.JobAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (LibvirtException)
+        {
+            (job, operation) = (0, null); // where libvirt keeps no job statistics (a destination): the state says enough
+        }
+
+        var running = job is LibvirtNative.JobBounded or LibvirtNative.JobUnbounded;
+        var said = $"libvirt's domain state {state} (reason {reason}), job type {job}" + (operation is { } o ? $", operation {o}" : "");
+        return (running, operation, state, reason) switch
+        {
+            (true, LibvirtNative.OperationMigrationOut, _, _) => new MigrationState(MigrationPhase.Outgoing, "libvirt is migrating the domain out"),
+            (true, LibvirtNative.OperationMigrationIn, _, _) => new MigrationState(MigrationPhase.Incoming, "libvirt is migrating the domain in"),
+            (_, _, LibvirtNative.StatePaused, LibvirtNative.PausedMigration) => new MigrationState(MigrationPhase.Incoming, "the domain is paused for a migration"),
+            (_, _, LibvirtNative.StateShutoff, LibvirtNative.ShutoffMigrated) => new MigrationState(MigrationPhase.MigratedAway, "libvirt's state: shut off, migrated"),
+            (_, _, LibvirtNative.StateRunning, LibvirtNative.RunningMigrated) => new MigrationState(MigrationPhase.Arrived, said),
+            _ => new MigrationState(MigrationPhase.None, said),
+        };
+    }
 
     public Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken) =>
         throw new HypervisorRefusedException("libvirt starts the domain from its definition: DIMMs plugged with --persistent are in it (virsh dumpxml --inactive), live-only ones are not; there are no QEMU arguments to give it");

@@ -65,6 +65,30 @@ internal static unsafe partial class LibvirtNative
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int virDomainUpdateDeviceFlags(IntPtr domain, string xml, uint flags);
 
+    /// <summary><c>virDomainState</c> values and the reasons this controller tells apart.</summary>
+    public const int StateRunning = 1, StatePaused = 3, StateShutoff = 5;
+
+    /// <summary><c>VIR_DOMAIN_PAUSED_MIGRATION</c>, <c>VIR_DOMAIN_SHUTOFF_MIGRATED</c>, <c>VIR_DOMAIN_RUNNING_MIGRATED</c>.</summary>
+    public const int PausedMigration = 2, ShutoffMigrated = 5, RunningMigrated = 3;
+
+    /// <summary><c>VIR_DOMAIN_JOB_NONE</c> … <c>VIR_DOMAIN_JOB_CANCELLED</c>: 0, 1 bounded, 2 unbounded (running), 3 completed, 4 failed, 5 cancelled.</summary>
+    public const int JobBounded = 1, JobUnbounded = 2;
+
+    /// <summary><c>VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN</c>, <c>_OUT</c>.</summary>
+    public const int OperationMigrationIn = 4, OperationMigrationOut = 5;
+
+    /// <summary><c>virTypedParameter</c>: field[80], int type, an 8-byte union.</summary>
+    public const int TypedParameterSize = 96, TypedParameterFieldLength = 80;
+
+    [LibraryImport(Library)]
+    public static partial int virDomainGetState(IntPtr domain, out int state, out int reason, uint flags);
+
+    [LibraryImport(Library)]
+    public static partial int virDomainGetJobStats(IntPtr domain, out int type, out IntPtr parameters, out int count, uint flags);
+
+    [LibraryImport(Library)]
+    public static partial void virTypedParamsFree(IntPtr parameters, int count);
+
     [LibraryImport(Library)]
     public static partial IntPtr virGetLastErrorMessage();
 

@@ -59,6 +59,10 @@ public sealed class HostController : IAsyncDisposable
         }
     }
 
+    /// <summary>Moves the VM live to <paramref name="uri"/> (bare QEMU); see <see cref="MigrateWorkflow"/>.</summary>
+    public Task<State.MigrationRecord> MigrateAsync(string uri, string? destinationMonitor, string? stateTo, CancellationToken cancellationToken) =>
+        MigrateWorkflow.RunAsync(_session, uri, destinationMonitor, stateTo, cancellationToken);
+
     public Task MakeMovableAsync(string id, bool force, CancellationToken cancellationToken) => MakeMovableWorkflow.RunAsync(_session, id, force, cancellationToken);
 
     public Task<long> SetMemoryAsync(long target, bool force, CancellationToken cancellationToken) => SetMemoryWorkflow.RunAsync(_session, target, force, cancellationToken);

@@ -23,6 +23,12 @@ public sealed record StatusReport
     /// </summary>
     public string? NotLive { get; init; }
 
+    /// <summary>The VM's side of a live migration when one holds it or it arrived by one (<c>migrated away: …</c>); null when none.</summary>
+    public string? Migration { get; init; }
+
+    /// <summary>The last live migration this controller recorded (where to, when, its downtime), or null.</summary>
+    public string? LastMigration { get; init; }
+
     public required long BootMemory { get; init; }
 
     public required long CurrentMemory { get; init; }

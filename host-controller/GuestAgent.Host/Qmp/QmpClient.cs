@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using GuestAgent.Protocol.Client;
 using GuestAgent.Protocol.Framing;
 
+using GuestAgent.Host.Hypervisor;
+
 namespace GuestAgent.Host.Qmp;
 
 /// <summary>
@@ -19,7 +21,7 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly JsonLineReader _reader;
-    private readonly List<QmpEventSubscription> _subscriptions = [];
+    private readonly List<HypervisorEventSubscription> _subscriptions = [];
     private readonly Lock _subscriptionLock = new();
     private JsonLineRpc? _rpc;
     private bool _closed;
@@ -52,7 +54,7 @@ public sealed class QmpClient : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new QmpException($"no QMP socket: {UnixSocketErrors.Describe(path, e)} (is QEMU running with -qmp unix:{path},server=on,wait=off?)", e);
+            throw new QmpException($"no QMP socket: {Sockets.UnixSocketErrors.Describe(path, e)} (is QEMU running with -qmp unix:{path},server=on,wait=off?)", e);
         }
 
         var client = new QmpClient(socket, path);
@@ -138,9 +140,9 @@ public sealed class QmpClient : IAsyncDisposable
         return message["return"];
     }
 
-    public QmpEventSubscription Subscribe()
+    public HypervisorEventSubscription Subscribe()
     {
-        var subscription = new QmpEventSubscription(s =>
+        var subscription = new HypervisorEventSubscription(s =>
         {
             lock (_subscriptionLock)
             {
@@ -177,7 +179,8 @@ public sealed class QmpClient : IAsyncDisposable
         }
 
         var pid = PeerProcessId();
-        return VmIdentity.From(uuid, name, pid, pid is { } p ? ProcessStart(p) : null);
+        return VmIdentity.From(uuid, name, pid, pid is { } p ? ProcessStart(p) : null)
+            ?? throw new QmpException("this QEMU has no UUID, no name, and its process cannot be found from the QMP socket: give --state and take care that one controller acts on it at a time");
     }
 
     /// <summary>The QEMU process on the other end of the socket (SO_PEERCRED), or null.</summary>
@@ -291,7 +294,7 @@ public sealed class QmpClient : IAsyncDisposable
 
     private void OnEvent(JsonObject message)
     {
-        var e = QmpEvent.From(message);
+        var e = HypervisorEvent.From(message);
         lock (_subscriptionLock)
         {
             foreach (var subscription in _subscriptions)

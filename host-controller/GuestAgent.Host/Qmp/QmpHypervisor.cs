@@ -11,7 +11,7 @@ namespace GuestAgent.Host.Qmp;
 /// refused by the guest's ACPI <c>_OST</c>, then <c>object-del</c> of the backend; the agent's port is watched through
 /// <c>VSERPORT_CHANGE</c>. QEMU 7.2 does not tell maxmem over QMP: the caller supplies it (<c>--max-memory</c>).
 /// </summary>
-public sealed class QmpHypervisor : IHypervisor
+public sealed class QmpHypervisor : IHypervisor, ILiveMigration
 {
     private readonly QmpClient _qmp;
     private int? _slots;
@@ -31,6 +31,8 @@ public sealed class QmpHypervisor : IHypervisor
 
     public string EventSource => "qemu";
 
+    public string NoAgentChannel(string portName) => $"no --agent given (QMP does not say where the socket of the port {portName} is)";
+
     public bool RemovesBackends => false;
 
     public string DeviceIdPrefix => Planning.DeviceNames.DevicePrefix;
@@ -38,7 +40,7 @@ public sealed class QmpHypervisor : IHypervisor
     /// <summary>QMP does not say where a chardev's socket is: <c>--agent</c> gives it.</summary>
     public string? AgentChannelPath => null;
 
-    public QmpEventSubscription SubscribeEvents() => _qmp.Subscribe();
+    public HypervisorEventSubscription SubscribeEvents() => _qmp.Subscribe();
 
     public static async Task<QmpHypervisor> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -200,17 +202,37 @@ public sealed class QmpHypervisor : IHypervisor
         }
     }
 
-    /// <summary>From <c>query-migrate</c>: a migration in any state but none, failed and cancelled blocks memory changes (VDSM refuses them too).</summary>
-    public async Task<string?> MigrationBlockerAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// From the run state (<c>query-status</c>) first, then <c>query-migrate</c>: after an incoming migration the
+    /// destination's <c>query-migrate</c> says <c>completed</c> too, so only the source's run state <c>postmigrate</c>
+    /// says it was left behind (measured on QEMU 7.2); <c>inmigrate</c> is a destination still waiting or receiving.
+    /// </summary>
+    public async Task<MigrationState> MigrationStateAsync(CancellationToken cancellationToken)
     {
-        var status = (await _qmp.ExecuteAsync("query-migrate", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
-        return status switch
-        {
-            null or "none" or "failed" or "cancelled" => null,
-            "completed" => "this VM has migrated away (QEMU's migration status: completed): change its memory on the destination",
-            _ => $"a migration of this VM is under way (QEMU's migration status: {status}): change its memory once it has ended, on whichever side runs the VM",
-        };
+        var run = (await _qmp.ExecuteAsync("query-status", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
+        var migration = (await _qmp.ExecuteAsync("query-migrate", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
+        return MigrationStates.FromQemu(run, migration);
     }
+
+    public async Task StartMigrationAsync(string uri, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = uri }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpCommandException e)
+        {
+            throw new HypervisorRefusedException($"QEMU refused to migrate to {uri}: {e.Description}", e);
+        }
+    }
+
+    public async Task<MigrationProgress> MigrationProgressAsync(CancellationToken cancellationToken) =>
+        MigrationStates.Progress(await _qmp.ExecuteAsync("query-migrate", null, cancellationToken).ConfigureAwait(false) as JsonObject);
+
+    public Task CancelMigrationAsync(CancellationToken cancellationToken) => _qmp.ExecuteAsync("migrate_cancel", null, cancellationToken);
+
+    public async Task<IHypervisor> ConnectDestinationAsync(string monitor, TimeSpan timeout, CancellationToken cancellationToken) =>
+        await ConnectAsync(monitor, timeout, cancellationToken).ConfigureAwait(false);
 
     public async Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken)
     {
@@ -255,7 +277,7 @@ public sealed class QmpHypervisor : IHypervisor
         return new PortWatch(events, id);
     }
 
-    private static bool IsDeleted(QmpEvent e, HypervisorDimm dimm) =>
+    private static bool IsDeleted(HypervisorEvent e, HypervisorDimm dimm) =>
         e.Name == "DEVICE_DELETED"
         && ((dimm.Id is not null && e.Data["device"]?.GetValue<string>() == dimm.Id) || (dimm.Path is not null && e.Data["path"]?.GetValue<string>() == dimm.Path));
 
@@ -276,10 +298,10 @@ public sealed class QmpHypervisor : IHypervisor
     /// <summary><c>VSERPORT_CHANGE {id, open: false}</c> for the agent's port; never completes when the port has no id.</summary>
     private sealed class PortWatch : IAgentPortWatch
     {
-        private readonly QmpEventSubscription _events;
+        private readonly HypervisorEventSubscription _events;
         private readonly CancellationTokenSource _stop = new();
 
-        public PortWatch(QmpEventSubscription events, string? portId)
+        public PortWatch(HypervisorEventSubscription events, string? portId)
         {
             _events = events;
             Closed = portId is null ? new TaskCompletionSource<string>().Task : WaitAsync(portId);

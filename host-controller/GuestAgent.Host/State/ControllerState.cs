@@ -10,7 +10,7 @@ public sealed class ControllerState
 
     public int Version { get; set; } = CurrentVersion;
 
-    /// <summary>The VM this state belongs to (<see cref="Qmp.VmIdentity.Key"/>); a state file of another VM is refused.</summary>
+    /// <summary>The VM this state belongs to (<see cref="Hypervisor.VmIdentity.Key"/>); a state file of another VM is refused.</summary>
     public string? Vm { get; set; }
 
     /// <summary>
@@ -27,6 +27,12 @@ public sealed class ControllerState
     public long? GuestBlockSize { get; set; }
 
     public List<DimmRecord> Dimms { get; set; } = [];
+
+    /// <summary>A live migration this controller started and has not seen end (a controller that died during it leaves it).</summary>
+    public MigrationRecord? Migrating { get; set; }
+
+    /// <summary>The live migrations that completed, oldest first: where the VM has been (kept to the last 20).</summary>
+    public List<MigrationRecord> Migrations { get; set; } = [];
 
     public DimmRecord? Find(string id) => Dimms.FirstOrDefault(d => d.Id == id);
 

@@ -14,7 +14,7 @@ public sealed record LockHolder
 
     public required DateTimeOffset Since { get; init; }
 
-    /// <summary>Which VM (<see cref="Qmp.VmIdentity.Key"/>).</summary>
+    /// <summary>Which VM (<see cref="Hypervisor.VmIdentity.Key"/>).</summary>
     public required string Vm { get; init; }
 
     /// <summary>The QMP socket it holds (QEMU serves one client per monitor), or null under libvirt.</summary>

@@ -48,6 +48,9 @@ public sealed class HostSession : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    /// <summary>The VM's side of a live migration as the hypervisor said when the session opened.</summary>
+    public MigrationState Migration { get; private init; } = MigrationState.NoMigration;
+
     /// <summary>For a read-only run: the controller that holds the VM's lock (and may be changing it), or null.</summary>
     public LockHolder? HeldBy { get; private init; }
 
@@ -98,11 +101,16 @@ public sealed class HostSession : IAsyncDisposable
             }
 
             string? problem = null;
-            if (agentPath is null)
+            var migration = await hypervisor.MigrationStateAsync(cancellationToken).ConfigureAwait(false);
+            if (migration.Phase is MigrationPhase.MigratedAway or MigrationPhase.Incoming)
             {
-                problem = hypervisor.EventSource == "libvirt"
-                    ? $"the domain has no unix channel for {options.AgentPortName} and no --agent was given"
-                    : "no --agent channel given";
+                problem = migration.Phase == MigrationPhase.MigratedAway
+                    ? $"the VM has migrated away ({migration.Said}): its agent answers on the destination"
+                    : $"the VM is still arriving by migration ({migration.Said}): its agent answers once it runs here";
+            }
+            else if (agentPath is null)
+            {
+                problem = hypervisor.NoAgentChannel(options.AgentPortName);
             }
             else if (other is not null && other.Agent == agentPath)
             {
@@ -121,7 +129,7 @@ public sealed class HostSession : IAsyncDisposable
                 }
             }
 
-            var session = new HostSession(options, hypervisor, stateLock, store, state, agent, problem, reporter, time) { HeldBy = other };
+            var session = new HostSession(options, hypervisor, stateLock, store, state, agent, problem, reporter, time) { HeldBy = other, Migration = migration };
             if (stateLock is not null)
             {
                 await RecoveryWorkflow.ReconcileAsync(session, cancellationToken).ConfigureAwait(false);
@@ -200,12 +208,12 @@ public sealed class HostSession : IAsyncDisposable
         return (memory, limits);
     }
 
-    /// <summary>Refuses a change of <paramref name="what"/> while the hypervisor reports a migration (nothing is asked of it then).</summary>
+    /// <summary>Refuses a change of <paramref name="what"/> while a migration holds the VM on this side (nothing is asked of the hypervisor then).</summary>
     public async Task RefuseDuringMigrationAsync(string what, CancellationToken cancellationToken)
     {
-        if (await Hypervisor.MigrationBlockerAsync(cancellationToken).ConfigureAwait(false) is { } why)
+        if ((await Hypervisor.MigrationStateAsync(cancellationToken).ConfigureAwait(false)).Refusal(what) is { } refusal)
         {
-            throw new HostCommandException($"refusing to {what}: {why}");
+            throw new HostCommandException(refusal);
         }
     }
 

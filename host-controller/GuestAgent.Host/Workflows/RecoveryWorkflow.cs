@@ -73,6 +73,11 @@ public static class RecoveryWorkflow
             });
         }
 
+        if (state.Migrating is { } migration)
+        {
+            await RecoverInterruptedMigrationAsync(session, migration, cancellationToken).ConfigureAwait(false);
+        }
+
         if (carriedOut)
         {
             state.RequestedMemory = (await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false)).CurrentMemory;
@@ -80,6 +85,28 @@ public static class RecoveryWorkflow
         }
 
         session.Save();
+    }
+
+    /// <summary>A migration a controller started and did not see end: what the hypervisor says now decides how it ended.</summary>
+    private static async Task RecoverInterruptedMigrationAsync(HostSession session, State.MigrationRecord migration, CancellationToken cancellationToken)
+    {
+        var now = await session.Hypervisor.MigrationStateAsync(cancellationToken).ConfigureAwait(false);
+        switch (now.Phase)
+        {
+            case Hypervisor.MigrationPhase.Outgoing or Hypervisor.MigrationPhase.Incoming:
+                return; // still under way: every change is refused until it ends
+            case Hypervisor.MigrationPhase.MigratedAway or Hypervisor.MigrationPhase.Arrived:
+                migration.Outcome = "completed";
+                migration.Ended = session.Time.GetUtcNow();
+                session.State.Migrations.Add(migration);
+                session.Say("recovered", $"the migration to {migration.To} started {migration.Started:u} completed while no controller was watching ({now.Said})");
+                break;
+            default:
+                session.Say("recovered", $"the migration to {migration.To} started {migration.Started:u} did not complete ({now.Said}): the VM stayed here");
+                break;
+        }
+
+        session.State.Migrating = null;
     }
 
     /// <summary>True when the unplug turns out finished (the DIMM went meanwhile); otherwise it is rolled back, or left for the agent.</summary>

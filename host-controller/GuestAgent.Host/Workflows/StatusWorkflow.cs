@@ -58,6 +58,17 @@ public static class StatusWorkflow
         {
             Hypervisor = session.Hypervisor.Description, Vm = session.Hypervisor.Identity.Key, StateFile = session.StatePath,
             HeldBy = session.HeldBy?.Describe(),
+            Migration = session.Migration.Phase switch
+            {
+                Hypervisor.MigrationPhase.None => null,
+                Hypervisor.MigrationPhase.Outgoing => $"under way ({session.Migration.Said}): changes are refused until it ends",
+                Hypervisor.MigrationPhase.MigratedAway => $"migrated away ({session.Migration.Said}): the VM runs on the destination; change it there",
+                Hypervisor.MigrationPhase.Incoming => $"arriving ({session.Migration.Said})",
+                _ => $"arrived here by migration ({session.Migration.Said})",
+            },
+            LastMigration = session.State.Migrations.LastOrDefault() is { } last
+                ? $"to {last.To} at {last.Ended:u}: {last.Outcome}, downtime {last.DowntimeMs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} ms, with {string.Join(", ", last.Devices)}"
+                : null,
             BootMemory = memory.BootMemory, CurrentMemory = current, RequestedMemory = session.State.RequestedMemory ?? current,
             LastChangeProblem = session.State.LastChangeProblem,
             MaxMemory = limits.MaxMemory, RoomLeft = limits.MaxMemory is { } max ? memory.Layout.RoomUnder(max) : null,

@@ -133,13 +133,18 @@ public static class VirtioMemResizeWorkflow
         }
     }
 
-    /// <summary>Reads the device once a second until its size is the request, or has not moved for the stall limit.</summary>
+    /// <summary>
+    /// Reads the device once a second until its size is the request, or has not moved for the stall limit. While a
+    /// migration runs, QEMU answers the guest's driver BUSY: that time is the migration's, not a stall; if the VM
+    /// migrates away meanwhile, the destination carries the request and its guest completes it there.
+    /// </summary>
     private static async Task<VirtioMemDevice> FollowAsync(HostSession session, VirtioMemDevice device, long requested, CancellationToken cancellationToken)
     {
         var last = device;
         var time = session.Time;
         var started = time.GetTimestamp();
         var moved = started;
+        var heldSaid = false;
         while (true)
         {
             var now = (await session.Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false)).VirtioMem.FirstOrDefault(d => d.Id == device.Id)
@@ -149,7 +154,27 @@ public static class VirtioMemResizeWorkflow
                 return now;
             }
 
-            if (now.Size != last.Size)
+            var migration = await session.Hypervisor.MigrationStateAsync(cancellationToken).ConfigureAwait(false);
+            if (migration.Phase == MigrationPhase.MigratedAway)
+            {
+                var problem = $"the VM migrated away during the resize of virtio-mem {device.Id} ({migration.Said}) at {ByteSize.Format(now.Size)} of {ByteSize.Format(requested)}: "
+                    + "the destination carries the request and its guest completes it there (status on the destination shows it); not confirmed here";
+                session.State.LastChangeProblem = problem;
+                session.Save();
+                throw new HostCommandException(problem);
+            }
+
+            if (migration.Holds)
+            {
+                if (!heldSaid)
+                {
+                    session.Say("progress", $"virtio-mem {device.Id}: held by a migration ({migration.Said}): QEMU answers the guest's driver BUSY until it ends; this is not a stall", device.Id);
+                    heldSaid = true;
+                }
+
+                moved = time.GetTimestamp();
+            }
+            else if (now.Size != last.Size)
             {
                 session.Say("progress", $"virtio-mem {device.Id}: {ByteSize.Format(now.Size)} plugged after {time.GetElapsedTime(started).TotalSeconds:0.0} s (target {ByteSize.Format(requested)})", device.Id);
                 moved = time.GetTimestamp();

@@ -39,14 +39,15 @@ public sealed class HostControllerTests
     }
 
     [Theory]
-    [InlineData("active", "a migration of this VM is under way (QEMU's migration status: active)")]
-    [InlineData("completed", "this VM has migrated away (QEMU's migration status: completed)")]
-    public async Task PlugAndUnplugAreRefusedDuringAMigrationBeforeAnythingIsAsked(string status, string why)
+    [InlineData("running", "active", "a migration of this VM is under way (QEMU's run state running, migration status active)")]
+    [InlineData("postmigrate", "completed", "this VM has migrated away (QEMU's run state postmigrate, migration status completed)")]
+    [InlineData("inmigrate", null, "this VM is still arriving by migration (QEMU's run state inmigrate)")]
+    public async Task PlugAndUnplugAreRefusedDuringAMigrationBeforeAnythingIsAsked(string runState, string? status, string why)
     {
         await using var h = new ControllerHarness();
         await using var controller = await h.OpenAsync();
         await controller.PlugAsync(256 * M, null, Token);
-        h.Qemu.MigrationStatus = status;
+        (h.Qemu.RunState, h.Qemu.MigrationStatus) = (runState, status);
 
         var plug = await Assert.ThrowsAsync<HostCommandException>(() => controller.PlugAsync(128 * M, null, Token));
         var unplug = await Assert.ThrowsAsync<HostCommandException>(() => controller.UnplugAsync("ga-dimm0", force: true, Token));
@@ -57,8 +58,22 @@ public sealed class HostControllerTests
         Assert.DoesNotContain("device_del", h.Qemu.CommandNames);
         Assert.DoesNotContain("prepare-unplug", h.Agent.RequestNames);
 
-        h.Qemu.MigrationStatus = "failed"; // the migration ended on this side: changes are allowed again
+        (h.Qemu.RunState, h.Qemu.MigrationStatus) = ("running", "failed"); // the migration ended on this side: changes are allowed again
         await controller.UnplugAsync("ga-dimm0", force: false, Token);
+        Assert.Empty(h.Qemu.DeviceIds);
+    }
+
+    /// <summary>A destination after an incoming migration says "completed" too, but runs the VM: it is a VM like any other (issue 21).</summary>
+    [Fact]
+    public async Task TheDestinationOfAMigrationIsAVmLikeAnyOther()
+    {
+        await using var h = new ControllerHarness();
+        await using var controller = await h.OpenAsync();
+        (h.Qemu.RunState, h.Qemu.MigrationStatus) = ("running", "completed");
+
+        await controller.PlugAsync(256 * M, null, Token);
+        await controller.UnplugAsync("ga-dimm0", force: false, Token);
+
         Assert.Empty(h.Qemu.DeviceIds);
     }
 

@@ -26,7 +26,7 @@ public sealed class SimulatedQemu : LineServer
 
     public long BootMemory { get; }
 
-    /// <summary>This VM's UUID (<c>-uuid</c>); <see cref="Qmp.VmIdentity.NullUuid"/> for a QEMU started without one.</summary>
+    /// <summary>This VM's UUID (<c>-uuid</c>); <see cref="Hypervisor.VmIdentity.NullUuid"/> for a QEMU started without one.</summary>
     public string Uuid { get; set; } = Guid.NewGuid().ToString();
 
     /// <summary>The agent's virtio-serial port: its QOM id, and the name the guest sees.</summary>
@@ -48,6 +48,26 @@ public sealed class SimulatedQemu : LineServer
     /// <summary>What <c>query-migrate</c> says (<c>active</c>, <c>completed</c>, …); null: never migrated (QEMU then returns <c>{}</c>).</summary>
     public string? MigrationStatus { get; set; }
 
+    /// <summary>
+    /// The run state <c>query-status</c> reports: <c>running</c>, <c>postmigrate</c> (a source left behind),
+    /// <c>inmigrate</c> (a destination started with <c>-incoming</c>, waiting or receiving), <c>paused</c>.
+    /// </summary>
+    public string RunState { get; set; } = "running";
+
+    /// <summary>Where <c>migrate</c> sends this VM: the destination's simulation (started with <c>-incoming</c>); null: the URI leads nowhere.</summary>
+    public SimulatedQemu? Destination { get; set; }
+
+    /// <summary>How many <c>query-migrate</c> answers say <c>active</c> before a migration completes (no clock: the caller's polls drive it).</summary>
+    public int MigrationPolls { get; set; } = 2;
+
+    /// <summary>When set, a migration fails with this description instead of completing (the source keeps running).</summary>
+    public string? MigrationFails { get; set; }
+
+    /// <summary>The URIs <c>migrate</c> was given, in order.</summary>
+    public ConcurrentQueue<string> MigrateUris { get; } = new();
+
+    private int _migrationPollsLeft;
+
     /// <summary>Backend id → its QOM type where it is not memory-backend-ram.</summary>
     public Dictionary<string, string> BackendTypes { get; } = new(StringComparer.Ordinal);
 
@@ -61,6 +81,21 @@ public sealed class SimulatedQemu : LineServer
     public string Greeting { get; set; } = """{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": "Debian"}, "capabilities": ["oob"]}}""";
 
     public ConcurrentQueue<string> Commands { get; } = new();
+
+    private readonly ConcurrentQueue<(string Command, TaskCompletionSource Seen)> _awaited = new();
+
+    /// <summary>Completes once QEMU has answered <paramref name="command"/> (from now on, or already): what a test waits on instead of polling.</summary>
+    public Task Answered(string command)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _awaited.Enqueue((command, seen));
+        if (CommandNames.Contains(command))
+        {
+            seen.TrySetResult();
+        }
+
+        return seen.Task;
+    }
 
     public IReadOnlyList<string> CommandNames => Commands.Select(c => JsonNode.Parse(c)!["execute"]!.GetValue<string>()).ToList();
 
@@ -164,6 +199,14 @@ public sealed class SimulatedQemu : LineServer
         {
             Kill();
         }
+
+        foreach (var (command, seen) in _awaited)
+        {
+            if (command == request["execute"]!.GetValue<string>())
+            {
+                seen.TrySetResult();
+            }
+        }
     }
 
     public Task SendEventAsync(string name, JsonObject data)
@@ -203,8 +246,38 @@ public sealed class SimulatedQemu : LineServer
                     return (null, null, after);
                 }
 
+                case "query-status":
+                    return (new JsonObject { ["status"] = RunState, ["running"] = RunState == "running", ["singlestep"] = false }, null, after);
                 case "query-migrate":
-                    return (MigrationStatus is { } migration ? new JsonObject { ["status"] = migration } : new JsonObject(), null, after);
+                    return (QueryMigrate(after), null, after);
+                case "migrate-set-capabilities":
+                    return (null, null, after);
+                case "migrate" when RunState != "running" || MigrationStatus is "setup" or "active":
+                    return (null, ("GenericError", "There's a migration process in progress"), after);
+                case "migrate":
+                    MigrateUris.Enqueue(arguments["uri"]!.GetValue<string>());
+                    if (Destination is null)
+                    {
+                        MigrationStatus = "failed";
+                        return (null, null, after); // QEMU accepts the command; the failure shows in query-migrate
+                    }
+
+                    MigrationStatus = "active";
+                    _migrationPollsLeft = MigrationPolls;
+                    Destination.MigrationStatus = "active";
+                    return (null, null, after);
+                case "migrate_cancel":
+                    if (MigrationStatus is "active" or "setup")
+                    {
+                        MigrationStatus = "cancelled";
+                        if (Destination is { } cancelled)
+                        {
+                            cancelled.MigrationStatus = "failed";
+                            cancelled.RunState = "inmigrate";
+                        }
+                    }
+
+                    return (null, null, after);
                 case "query-uuid":
                     return (new JsonObject { ["UUID"] = Uuid }, null, after);
                 case "query-name":
@@ -354,6 +427,46 @@ public sealed class SimulatedQemu : LineServer
                     return (null, ("CommandNotFound", $"The command {command} has not been found"), after);
             }
         }
+    }
+
+    /// <summary>
+    /// <c>query-migrate</c> as QEMU 7.2 answers it: nothing before a migration; <c>active</c> with RAM figures while
+    /// it runs (each answer brings it closer); then <c>completed</c> with its times (the source's run state becomes
+    /// <c>postmigrate</c>, the destination runs and says <c>completed</c> too), or <c>failed</c> with why.
+    /// </summary>
+    private JsonObject QueryMigrate(List<(string Name, JsonObject Data)> after)
+    {
+        if (MigrationStatus == "active" && Destination is { } destination && _migrationPollsLeft-- <= 0)
+        {
+            if (MigrationFails is { } why)
+            {
+                MigrationStatus = "failed";
+                destination.MigrationStatus = "failed";
+                return new JsonObject { ["status"] = "failed", ["error-desc"] = why };
+            }
+
+            MigrationStatus = "completed";
+            RunState = "postmigrate";
+            destination.MigrationStatus = "completed";
+            destination.RunState = "running";
+            after.Add(("STOP", new JsonObject()));
+        }
+
+        return MigrationStatus switch
+        {
+            null => new JsonObject(),
+            "active" => new JsonObject
+            {
+                ["status"] = "active", ["total-time"] = 1000, ["expected-downtime"] = 300, ["setup-time"] = 20,
+                ["ram"] = new JsonObject { ["total"] = BootMemory + Plugged, ["transferred"] = 100L << 20, ["remaining"] = 200L << 20, ["mbps"] = 800.0 },
+            },
+            "completed" => new JsonObject
+            {
+                ["status"] = "completed", ["total-time"] = 4300, ["downtime"] = 14, ["setup-time"] = 21,
+                ["ram"] = new JsonObject { ["total"] = BootMemory + Plugged, ["transferred"] = 306L << 20, ["remaining"] = 0, ["mbps"] = 187.0 },
+            },
+            var other => new JsonObject { ["status"] = other },
+        };
     }
 
     private static bool IsAnonymous(JsonObject dimm) => dimm["id"] is null;

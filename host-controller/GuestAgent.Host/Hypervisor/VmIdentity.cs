@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace GuestAgent.Host.Qmp;
+namespace GuestAgent.Host.Hypervisor;
 
 /// <summary>
 /// Which VM a monitor belongs to, whatever socket reached it: its UUID (QEMU's <c>-uuid</c>, libvirt's domain UUID)
@@ -14,7 +14,8 @@ public sealed record VmIdentity(string Key, string Description)
 {
     public const string NullUuid = "00000000-0000-0000-0000-000000000000";
 
-    public static VmIdentity From(string? uuid, string? name, int? processId, string? processStart)
+    /// <summary>The identity from the first of these the hypervisor has; null when it has none of them.</summary>
+    public static VmIdentity? From(string? uuid, string? name, int? processId, string? processStart)
     {
         if (!string.IsNullOrEmpty(uuid) && uuid != NullUuid)
         {
@@ -32,7 +33,7 @@ public sealed record VmIdentity(string Key, string Description)
             return new VmIdentity(key, "QEMU process " + pid.ToString(CultureInfo.InvariantCulture));
         }
 
-        throw new QmpException("this QEMU has no UUID, no name, and its process cannot be found from the QMP socket: give --state and take care that one controller acts on it at a time");
+        return null;
     }
 
     /// <summary>Letters, digits, '-', '_' and '.' stay; anything else becomes '_'.</summary>

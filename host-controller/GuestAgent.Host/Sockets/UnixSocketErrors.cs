@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace GuestAgent.Host.Qmp;
+namespace GuestAgent.Host.Sockets;
 
 /// <summary>What a failed connect to a unix socket means, in plain words (the runtime's own texts are not for people).</summary>
 public static class UnixSocketErrors

@@ -1,23 +1,23 @@
 using System.Threading.Channels;
 
-namespace GuestAgent.Host.Qmp;
+namespace GuestAgent.Host.Hypervisor;
 
 /// <summary>Events from the moment of subscribing, in order, until disposed or the connection ends.</summary>
-public sealed class QmpEventSubscription : IDisposable
+public sealed class HypervisorEventSubscription : IDisposable
 {
-    private readonly Action<QmpEventSubscription> _unsubscribe;
-    private readonly Channel<QmpEvent> _events = Channel.CreateUnbounded<QmpEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Action<HypervisorEventSubscription> _unsubscribe;
+    private readonly Channel<HypervisorEvent> _events = Channel.CreateUnbounded<HypervisorEvent>(new UnboundedChannelOptions { SingleReader = true });
 
-    internal QmpEventSubscription(Action<QmpEventSubscription> unsubscribe) => _unsubscribe = unsubscribe;
+    internal HypervisorEventSubscription(Action<HypervisorEventSubscription> unsubscribe) => _unsubscribe = unsubscribe;
 
-    public ChannelReader<QmpEvent> Events => _events.Reader;
+    public ChannelReader<HypervisorEvent> Events => _events.Reader;
 
-    internal void Deliver(QmpEvent e) => _events.Writer.TryWrite(e);
+    internal void Deliver(HypervisorEvent e) => _events.Writer.TryWrite(e);
 
     internal void Complete() => _events.Writer.TryComplete();
 
     /// <summary>The next event matching <paramref name="match"/>; null when the time is up or the connection ended.</summary>
-    public async Task<QmpEvent?> WaitAsync(Func<QmpEvent, bool> match, TimeSpan limit, CancellationToken cancellationToken)
+    public async Task<HypervisorEvent?> WaitAsync(Func<HypervisorEvent, bool> match, TimeSpan limit, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(limit);
