@@ -17,4 +17,17 @@ public static class VmStart
             throw;
         }
     }
+
+    public static async Task<TestVm> StartOrSkipAsync(TestVmOptions options)
+    {
+        try
+        {
+            return await TestVm.StartAsync(options);
+        }
+        catch (VmImageMissingException e) when (!VmImage.Required)
+        {
+            Assert.Skip(e.Message);
+            throw;
+        }
+    }
 }

@@ -44,6 +44,18 @@ public sealed class GuestShell : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects to a control shell that already said READY elsewhere (a guest brought here by a live migration: its
+    /// serial port now ends at this socket) and checks that it answers.
+    /// </summary>
+    public static async Task<GuestShell> AttachAsync(string socketPath)
+    {
+        var socket = await TestSupport.UnixSocketConnector.ConnectAsync(socketPath);
+        var shell = new GuestShell(socket);
+        var (code, output) = await shell.RunAsync("echo attached", TimeSpan.FromSeconds(60));
+        return code == 0 && output.Trim() == "attached" ? shell : throw new IOException($"the control shell at {socketPath} does not answer as it should: {output}");
+    }
+
     /// <summary>After the guest was reset: waits for the new boot's control shell to say READY.</summary>
     public async Task WaitForReadyAsync(TimeSpan bootLimit)
     {

@@ -54,6 +54,10 @@ public sealed record HostControllerRun(string Arguments, int Code, string Output
     public static Process Start(TestVm vm, System.Collections.Concurrent.ConcurrentQueue<string> lines, System.Collections.Concurrent.ConcurrentQueue<string> errors, params string[] arguments) =>
         TestSupport.LineCollectingProcess.Start(VmImage.HostController(), [.. vm.HostArguments, "--state", vm.HostStateFile, "--lock-dir", vm.HostLockDirectory, .. arguments], lines, errors);
 
+    /// <summary>Starts <c>guest-agent-host</c> with exactly these arguments without waiting; the caller ends it, and only it.</summary>
+    public static Process StartWith(System.Collections.Concurrent.ConcurrentQueue<string> lines, System.Collections.Concurrent.ConcurrentQueue<string> errors, params string[] arguments) =>
+        TestSupport.LineCollectingProcess.Start(VmImage.HostController(), arguments, lines, errors);
+
     /// <summary>Throws with everything it printed unless it exited 0.</summary>
     public HostControllerRun Check() => Code == 0
         ? this

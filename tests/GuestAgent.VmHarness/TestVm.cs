@@ -18,11 +18,13 @@ public sealed class TestVm : IAsyncDisposable
     private readonly TemporaryDirectory _dir;
     private Action? _kill;
 
-    private TestVm(Func<ValueTask> stop, TemporaryDirectory dir, GuestShell shell, TimeSpan bootTime, IReadOnlyList<string> hostArguments)
+    private GuestShell? _shell;
+
+    private TestVm(Func<ValueTask> stop, TemporaryDirectory dir, GuestShell? shell, TimeSpan bootTime, IReadOnlyList<string> hostArguments)
     {
         _stop = stop;
         _dir = dir;
-        Shell = shell;
+        _shell = shell;
         BootTime = bootTime;
         HostArguments = hostArguments;
     }
@@ -36,7 +38,7 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>The libvirt domain's name, when it runs under libvirt.</summary>
     public string? DomainName { get; private init; }
 
-    public GuestShell Shell { get; }
+    public GuestShell Shell => _shell ?? throw new InvalidOperationException("no control shell yet: a destination's is attached once the guest has arrived (AttachShellAsync)");
 
     public TimeSpan BootTime { get; }
 
@@ -68,65 +70,90 @@ public sealed class TestVm : IAsyncDisposable
     public string ConsoleLog => File.Exists(Path.Combine(_dir.Path, "console.log")) ? File.ReadAllText(Path.Combine(_dir.Path, "console.log")) : "";
 
     /// <summary>Boots a guest of <paramref name="kernel"/> (5.10, 6.1 or 6.12) and waits for its control shell.</summary>
-    /// <param name="extraKernelArguments">Appended to the kernel command line (e.g. <c>guest_agent_init=systemd</c>, see tests/vm/init).</param>
-    /// <param name="kernel">The kernel of the matrix.</param>
-    /// <param name="agentPort">Whether the agent's virtserialport is there at boot (else <see cref="AddAgentPortAsync"/> hot-plugs it).</param>
-    /// <param name="virtioMem">Whether the guest gets a virtio-mem device (<see cref="VirtioMemId"/>: 1 GiB region, 2 MiB blocks, nothing plugged at boot).</param>
-    /// <param name="extraQemuArguments">Appended to QEMU's command line (e.g. what <c>guest-agent-host qemu-args</c> printed).</param>
-    public static async Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false, IReadOnlyList<string>? extraQemuArguments = null)
+    public static Task<TestVm> StartAsync(string extraKernelArguments = "", string kernel = VmImage.DefaultKernel, bool agentPort = true, bool virtioMem = false, IReadOnlyList<string>? extraQemuArguments = null) =>
+        StartAsync(new TestVmOptions
+        {
+            ExtraKernelArguments = extraKernelArguments, Kernel = kernel, AgentPort = agentPort, VirtioMem = virtioMem, ExtraQemuArguments = extraQemuArguments ?? [],
+        });
+
+    /// <summary>Starts a guest as <paramref name="options"/> say: booted to its control shell, or waiting for an incoming migration.</summary>
+    public static async Task<TestVm> StartAsync(TestVmOptions options)
     {
-        var image = VmImage.Directory(kernel);
+        var image = VmImage.Directory(options.Kernel);
         var dir = new TemporaryDirectory();
         Directory.CreateDirectory(Path.Combine(dir.Path, "shared"));
         string P(string name) => Path.Combine(dir.Path, name);
         var start = new ProcessStartInfo("qemu-system-x86_64") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
+        var append = options.FromRam
+            ? "console=ttyS0 panic=-1 quiet guest_agent_root=initramfs " + options.ExtraKernelArguments
+            : $"console=ttyS0 panic=-1 quiet guest_agent_repo={VmImage.RepositoryRoot()} " + options.ExtraKernelArguments;
+        var arguments = new List<string>
         {
             "-machine", "pc,accel=tcg", "-cpu", "max", "-smp", "1", "-m", "1G,slots=8,maxmem=4G",
-            "-kernel", Path.Combine(image, "vmlinux"), "-initrd", Path.Combine(image, "initrd.img"),
-            "-append", ($"console=ttyS0 panic=-1 quiet guest_agent_repo={VmImage.RepositoryRoot()} " + extraKernelArguments).Trim(),
+            "-kernel", Path.Combine(image, "vmlinux"), "-initrd", options.FromRam ? VmImage.MigratableInitrd(dir.Path, options.Kernel) : Path.Combine(image, "initrd.img"),
+            "-append", append.Trim(),
             "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
             "-serial", "file:" + P("console.log"),
             "-chardev", $"socket,id=control,path={P("control.sock")},server=on,wait=off", "-serial", "chardev:control",
             "-qmp", $"unix:{P("qmp.sock")},server=on,wait=off",
             "-qmp", $"unix:{P("qmp-host.sock")},server=on,wait=off",
             "-qmp", $"unix:{P("qmp-watch.sock")},server=on,wait=off",
-            "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
-            "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
-            "-fsdev", $"local,id=repo,path={VmImage.RepositoryRoot()},security_model=none,readonly=on,multidevs=remap",
-            "-device", "virtio-9p-pci,fsdev=repo,mount_tag=repo",
-            "-fsdev", $"local,id=shared,path={P("shared")},security_model=none",
-            "-device", "virtio-9p-pci,fsdev=shared,mount_tag=shared",
-            "-device", "virtio-serial-pci,id=vser0",
-            "-chardev", $"socket,id=agent,path={P("agent.sock")},server=on,wait=off",
-        })
+        };
+        if (!options.FromRam)
         {
-            start.ArgumentList.Add(arg);
+            arguments.AddRange([
+                "-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
+                "-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot",
+                "-fsdev", $"local,id=repo,path={VmImage.RepositoryRoot()},security_model=none,readonly=on,multidevs=remap",
+                "-device", "virtio-9p-pci,fsdev=repo,mount_tag=repo",
+                "-fsdev", $"local,id=shared,path={P("shared")},security_model=none",
+                "-device", "virtio-9p-pci,fsdev=shared,mount_tag=shared",
+            ]);
         }
 
-        if (agentPort)
+        arguments.AddRange(["-device", "virtio-serial-pci,id=vser0", "-chardev", $"socket,id=agent,path={P("agent.sock")},server=on,wait=off"]);
+        if (options.AgentPort)
         {
-            start.ArgumentList.Add("-device");
-            start.ArgumentList.Add(AgentPortDevice);
+            arguments.AddRange(["-device", AgentPortDevice]);
         }
 
-        foreach (var arg in extraQemuArguments ?? [])
+        if (options.Name is { } name)
         {
-            start.ArgumentList.Add(arg);
+            arguments.AddRange(["-name", name]);
         }
 
-        if (virtioMem)
+        if (options.Uuid is { } uuid)
         {
-            foreach (var arg in new[] { "-object", "memory-backend-ram,id=vmem0,size=1G", "-device", $"virtio-mem-pci,id={VirtioMemId},memdev=vmem0,node=0,requested-size=0,block-size=2M" })
-            {
-                start.ArgumentList.Add(arg);
-            }
+            arguments.AddRange(["-uuid", uuid]);
+        }
+
+        arguments.AddRange(options.ExtraQemuArguments);
+        if (options.VirtioMem)
+        {
+            arguments.AddRange(["-object", "memory-backend-ram,id=vmem0,size=1G", "-device", $"virtio-mem-pci,id={VirtioMemId},memdev=vmem0,node=0,requested-size=0,block-size=2M"]);
+        }
+
+        if (options.Incoming is { } incoming)
+        {
+            arguments.AddRange(["-incoming", incoming]);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
         }
 
         var watch = Stopwatch.StartNew();
         var qemu = Process.Start(start) ?? throw new InvalidOperationException("cannot start qemu-system-x86_64");
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         qemu.OutputDataReceived += (_, _) => { };
-        qemu.ErrorDataReceived += (_, _) => { };
+        qemu.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                errors.Enqueue(e.Data);
+            }
+        };
         qemu.BeginOutputReadLine();
         qemu.BeginErrorReadLine();
         try
@@ -134,10 +161,9 @@ public sealed class TestVm : IAsyncDisposable
             await Eventually.TrueAsync(() => File.Exists(P("control.sock")) || qemu.HasExited, "QEMU's control socket", TimeSpan.FromSeconds(30));
             if (qemu.HasExited)
             {
-                throw new InvalidOperationException($"QEMU exited with {qemu.ExitCode}");
+                throw new InvalidOperationException($"QEMU exited with {qemu.ExitCode}: {string.Join('\n', errors)}");
             }
 
-            var shell = await GuestShell.ConnectAsync(P("control.sock"), TimeSpan.FromSeconds(180), () => File.Exists(P("console.log")) ? File.ReadAllText(P("console.log")) : "");
             async ValueTask Stop()
             {
                 if (!qemu.HasExited)
@@ -149,9 +175,15 @@ public sealed class TestVm : IAsyncDisposable
                 qemu.Dispose();
             }
 
+            var shell = options.Incoming is null
+                ? await GuestShell.ConnectAsync(P("control.sock"), TimeSpan.FromSeconds(180), () => File.Exists(P("console.log")) ? File.ReadAllText(P("console.log")) : "")
+                : null;
             return new TestVm(Stop, dir, shell, watch.Elapsed, ["--qmp", P("qmp-host.sock"), "--agent", P("agent.sock"), "--slots", "8", "--max-memory", "4G"])
             {
                 _kill = () => qemu.Kill(),
+                AgentBinaryInGuest = options.FromRam ? VmImage.RamAgentBinary : VmImage.AgentBinary(),
+                Options = options,
+                QemuErrors = errors,
             };
         }
         catch
@@ -161,6 +193,24 @@ public sealed class TestVm : IAsyncDisposable
             dir.Dispose();
             throw;
         }
+    }
+
+    /// <summary>What the guest was started with (a destination starts with the same, and its DIMMs).</summary>
+    public TestVmOptions? Options { get; private init; }
+
+    /// <summary>What QEMU wrote on its standard error.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> QemuErrors { get; private init; } = new();
+
+    /// <summary>Where the guest runs the agent from: the published NativeAOT binary over 9p, or the one in its RAM.</summary>
+    public string AgentBinaryInGuest { get; private init; } = VmImage.AgentBinary();
+
+    /// <summary>
+    /// A destination's control shell, once a migration brought the guest here: the guest's shell keeps running (it said
+    /// READY on the source), so this connects and checks it answers.
+    /// </summary>
+    public async Task AttachShellAsync()
+    {
+        _shell = await GuestShell.AttachAsync(Path.Combine(_dir.Path, "control.sock"));
     }
 
     /// <summary>Kills this test's QEMU with SIGKILL, as a crash would (only a VM the test started itself).</summary>
@@ -177,7 +227,7 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>Starts the agent in the guest in the background, logging to /tmp/agent.log; waits until it serves the host's port (after its first scan).</summary>
     public async Task StartAgentAsync(string arguments = "")
     {
-        await Shell.CheckAsync($"(nohup {VmImage.AgentBinary()} run {arguments} > /tmp/agent.log 2>&1 & echo $! > /tmp/agent.pid)");
+        await Shell.CheckAsync($"(setsid {AgentBinaryInGuest} run {arguments} > /tmp/agent.log 2>&1 < /dev/null & echo $! > /tmp/agent.pid)");
         await WaitInGuestAsync("grep -q 'Opened the virtio-serial port' /tmp/agent.log", "the agent serving its virtio-serial port", TimeSpan.FromSeconds(180));
     }
 
@@ -240,7 +290,11 @@ public sealed class TestVm : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Shell.DisposeAsync();
+        if (_shell is not null)
+        {
+            await _shell.DisposeAsync();
+        }
+
         await _stop();
         _dir.Dispose();
     }

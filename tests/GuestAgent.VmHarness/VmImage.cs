@@ -56,6 +56,39 @@ public static class VmImage
     public static string AgentDll() => Built(Path.Combine("guest-agent", "GuestAgent"), "guest-agent.dll");
 
     /// <summary>
+    /// The initramfs of a guest that runs from RAM (no 9p share, so QEMU can migrate it): <paramref name="kernel"/>'s
+    /// initramfs with the published agent, its libraries and the control shell appended (tests/vm/pack-agent.sh), into
+    /// <paramref name="folder"/>.
+    /// </summary>
+    public static string MigratableInitrd(string folder, string kernel = DefaultKernel)
+    {
+        AgentBinary(); // published first, or say so
+        var packed = Path.Combine(folder, "agent.cpio.gz");
+        var pack = System.Diagnostics.Process.Start("bash", [Path.Combine(RepositoryRoot(), "tests", "vm", "pack-agent.sh"), packed])
+                   ?? throw new InvalidOperationException("cannot run tests/vm/pack-agent.sh");
+        pack.WaitForExit();
+        if (pack.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"tests/vm/pack-agent.sh exited {pack.ExitCode}");
+        }
+
+        var initrd = Path.Combine(folder, "initrd-ram.img");
+        using (var output = File.Create(initrd))
+        {
+            foreach (var part in new[] { Path.Combine(Directory(kernel), "initrd.img"), packed })
+            {
+                using var input = File.OpenRead(part);
+                input.CopyTo(output);
+            }
+        }
+
+        return initrd;
+    }
+
+    /// <summary>Where the guest that runs from RAM has the agent (see <see cref="MigratableInitrd"/>).</summary>
+    public const string RamAgentBinary = "/agent/guest-agent";
+
+    /// <summary>
     /// The agent as the RPM ships it: the NativeAOT executable <c>scripts/publish-aot.sh</c> writes into artifacts/aot/
     /// (the test command and the main job publish it first). The guest runs this one.
     /// </summary>
