@@ -9,7 +9,9 @@ namespace GuestAgent.VmHarness;
 /// <c>/etc/group</c> (with the <c>libvirt-qemu</c> user libvirtd looks up before reading qemu.conf), <c>/var/lib</c>,
 /// <c>/var/log</c>, <c>/var/cache</c> and <c>/run</c> are folders of a temporary directory, and qemu.conf lets it run
 /// QEMU as root in a container (no security driver, no ownership changes, stdio to files instead of virtlogd).
-/// Clients reach it at <see cref="Uri"/>. Disposing destroys the domains it runs and ends the daemon it started.
+/// Clients reach it at <see cref="Uri"/>. Each has a host UUID of its own and leaves cgroups alone, so two of them side
+/// by side can migrate a domain between them (libvirt refuses a migration to the same host UUID; both would make the
+/// same per-domain cgroup). Disposing destroys the domains it runs and ends the daemon it started.
 /// </summary>
 public sealed class LibvirtDaemon : IAsyncDisposable
 {
@@ -55,11 +57,13 @@ public sealed class LibvirtDaemon : IAsyncDisposable
             dynamic_ownership = 0
             security_driver = "none"
             stdio_handler = "file"
+            cgroup_controllers = [ ]
             """);
         await File.WriteAllTextAsync(P("etc-libvirt/libvirtd.conf"), $"""
             log_outputs = "3:file:{P("libvirtd.log")}"
             auth_unix_rw = "none"
             auth_unix_ro = "none"
+            host_uuid = "{Guid.NewGuid()}"
             """);
         await File.WriteAllTextAsync(P("passwd"), await File.ReadAllTextAsync("/etc/passwd") + "libvirt-qemu:x:64055:64055:Libvirt Qemu,,,:/var/lib/libvirt:/usr/sbin/nologin\n");
         await File.WriteAllTextAsync(P("group"), await File.ReadAllTextAsync("/etc/group") + "libvirt-qemu:x:64055:\nkvm:x:64056:\nlibvirt:x:64057:\n");

@@ -16,21 +16,31 @@ public static class TestDomainXml
     public const string VirtioMemAlias = "ua-vmem0";
 
     /// <param name="virtioMem">Adds a virtio-mem device (alias <c>ua-vmem0</c>: 1 GiB, 2 MiB blocks, nothing requested), as KubeVirt gives a VM.</param>
-    public static string Build(string name, string image, string directory, string repository, string extraKernelArguments, bool virtioMem = false)
+    /// <param name="ramInitrd">The guest runs from RAM with this initramfs (<see cref="VmImage.MigratableInitrd"/>): no 9p shares, so libvirt can migrate it.</param>
+    /// <param name="uuid">The domain's UUID (libvirt makes one up when null).</param>
+    public static string Build(string name, string image, string directory, string repository, string extraKernelArguments, bool virtioMem = false, string? ramInitrd = null, string? uuid = null)
     {
         string X(string text) => SecurityElement.Escape(text);
         string P(string file) => X(Path.Combine(directory, file));
-        var cmdline = $"console=ttyS0 panic=-1 quiet guest_agent_repo={repository} {extraKernelArguments}".Trim();
+        var cmdline = (ramInitrd is null
+            ? $"console=ttyS0 panic=-1 quiet guest_agent_repo={repository} {extraKernelArguments}"
+            : $"console=ttyS0 panic=-1 quiet guest_agent_root=initramfs {extraKernelArguments}").Trim();
+        var shares = ramInitrd is not null ? "" : $"""
+                <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='/'/><target dir='hostroot'/><readonly/></filesystem>
+                <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='{X(repository)}'/><target dir='repo'/><readonly/></filesystem>
+                <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='{P("shared")}'/><target dir='shared'/></filesystem>
+            """;
         return $"""
             <domain type='qemu'>
               <name>{X(name)}</name>
+              {(uuid is null ? "" : $"<uuid>{X(uuid)}</uuid>")}
               <maxMemory slots='8' unit='GiB'>4</maxMemory>
               <memory unit='GiB'>1</memory>
               <vcpu>1</vcpu>
               <os>
                 <type arch='x86_64' machine='pc'>hvm</type>
                 <kernel>{X(Path.Combine(image, "vmlinux"))}</kernel>
-                <initrd>{X(Path.Combine(image, "initrd.img"))}</initrd>
+                <initrd>{X(ramInitrd ?? Path.Combine(image, "initrd.img"))}</initrd>
                 <cmdline>{X(cmdline)}</cmdline>
               </os>
               <features><acpi/><apic/></features>
@@ -44,9 +54,7 @@ public static class TestDomainXml
                 <emulator>/usr/bin/qemu-system-x86_64</emulator>
                 <serial type='file'><source path='{P("console.log")}'/><target port='0'/></serial>
                 <serial type='unix'><source mode='bind' path='{P("control.sock")}'/><target port='1'/></serial>
-                <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='/'/><target dir='hostroot'/><readonly/></filesystem>
-                <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='{X(repository)}'/><target dir='repo'/><readonly/></filesystem>
-                <filesystem type='mount' accessmode='passthrough' multidevs='remap'><source dir='{P("shared")}'/><target dir='shared'/></filesystem>
+                {shares}
                 <controller type='virtio-serial' index='0'/>
                 <channel type='unix'><source mode='bind' path='{P("agent.sock")}'/><target type='virtio' name='{TestVm.AgentPortName}'/></channel>
                 {(virtioMem ? $"<memory model='virtio-mem'><target><size unit='GiB'>1</size><node>0</node><block unit='MiB'>2</block><requested unit='MiB'>0</requested></target><alias name='{VirtioMemAlias}'/></memory>" : "")}

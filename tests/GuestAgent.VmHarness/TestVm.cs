@@ -256,14 +256,15 @@ public sealed class TestVm : IAsyncDisposable
     /// Defines and starts the same guest as a domain of <paramref name="libvirt"/> (<see cref="TestDomainXml"/>) and
     /// waits for its control shell. Disposing destroys and undefines it.
     /// </summary>
-    public static async Task<TestVm> StartUnderLibvirtAsync(LibvirtDaemon libvirt, string kernel = VmImage.DefaultKernel, string extraKernelArguments = "", bool virtioMem = false)
+    public static async Task<TestVm> StartUnderLibvirtAsync(LibvirtDaemon libvirt, string kernel = VmImage.DefaultKernel, string extraKernelArguments = "", bool virtioMem = false, bool fromRam = false, string? uuid = null)
     {
         var image = VmImage.Directory(kernel);
         var dir = new TemporaryDirectory();
         Directory.CreateDirectory(Path.Combine(dir.Path, "shared"));
         var name = "ga-test-" + Path.GetFileName(dir.Path)[^8..];
         var xml = Path.Combine(dir.Path, "domain.xml");
-        await File.WriteAllTextAsync(xml, TestDomainXml.Build(name, image, dir.Path, VmImage.RepositoryRoot(), extraKernelArguments, virtioMem));
+        var ramInitrd = fromRam ? VmImage.MigratableInitrd(dir.Path, kernel) : null;
+        await File.WriteAllTextAsync(xml, TestDomainXml.Build(name, image, dir.Path, VmImage.RepositoryRoot(), extraKernelArguments, virtioMem, ramInitrd, uuid));
         var watch = Stopwatch.StartNew();
         try
         {
@@ -277,7 +278,10 @@ public sealed class TestVm : IAsyncDisposable
                 await libvirt.VirshAsync("undefine", name);
             }
 
-            return new TestVm(Stop, dir, shell, watch.Elapsed, ["--connect", libvirt.Uri, "--domain", name]) { DomainName = name };
+            return new TestVm(Stop, dir, shell, watch.Elapsed, ["--connect", libvirt.Uri, "--domain", name])
+            {
+                DomainName = name, AgentBinaryInGuest = fromRam ? VmImage.RamAgentBinary : VmImage.AgentBinary(),
+            };
         }
         catch
         {
@@ -286,6 +290,39 @@ public sealed class TestVm : IAsyncDisposable
             dir.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Migrates this libvirt domain live to <paramref name="destination"/> with <c>virsh migrate</c> (the way users do):
+    /// its definition follows (<c>--persistent --undefinesource</c>), its sockets move to a folder of the destination's
+    /// own (the source removes its bind-mode sockets when it stops), over loopback. Returns the domain there, its
+    /// control shell attached; this one then refers to nothing.
+    /// </summary>
+    public async Task<TestVm> MigrateUnderLibvirtAsync(LibvirtDaemon source, LibvirtDaemon destination)
+    {
+        var name = DomainName ?? throw new InvalidOperationException("not a libvirt domain");
+        var dir = new TemporaryDirectory();
+        var xml = (await source.VirshCheckAsync("dumpxml", "--migratable", name)).Replace(_dir.Path, dir.Path, StringComparison.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(_dir.Path, "*.img"))
+        {
+            File.Copy(file, Path.Combine(dir.Path, Path.GetFileName(file))); // the initramfs the domain names
+        }
+
+        var definition = Path.Combine(dir.Path, "destination.xml");
+        await File.WriteAllTextAsync(definition, xml);
+        var port = 49152 + Random.Shared.Next(1000);
+        await source.VirshCheckAsync("migrate", "--live", "--persistent", "--undefinesource", name, destination.Uri, "--xml", definition,
+            "--migrateuri", $"tcp://127.0.0.1:{port}", "--listen-address", "127.0.0.1");
+        async ValueTask Stop()
+        {
+            await destination.VirshAsync("destroy", name);
+            await destination.VirshAsync("undefine", name);
+        }
+
+        return new TestVm(Stop, dir, await GuestShell.AttachAsync(Path.Combine(dir.Path, "control.sock")), TimeSpan.Zero, ["--connect", destination.Uri, "--domain", name])
+        {
+            DomainName = name, AgentBinaryInGuest = AgentBinaryInGuest,
+        };
     }
 
     public async ValueTask DisposeAsync()
