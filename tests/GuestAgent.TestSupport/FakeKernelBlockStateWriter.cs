@@ -27,6 +27,12 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree, FakeProcTree?
     /// <summary>Makes the write take this long (cancellable, like a kernel migration stopped by a signal).</summary>
     public void DelayBy(int blockId, BlockStateRequest request, TimeSpan delay) => _delays[(blockId, request)] = delay;
 
+    private readonly ConcurrentDictionary<(int Block, BlockStateRequest Request), TaskCompletionSource> _begun = new();
+
+    /// <summary>Completes when a write of <paramref name="request"/> to <paramref name="blockId"/> begins (what a test waits on while the writer is delayed).</summary>
+    public Task Begun(int blockId, BlockStateRequest request) =>
+        _begun.GetOrAdd((blockId, request), _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
     /// <summary>Every value written to <c>auto_online_blocks</c>, in order.</summary>
     public ConcurrentQueue<string> AutoOnlineWrites { get; } = new();
 
@@ -68,6 +74,7 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree, FakeProcTree?
 
     public async Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
+        _begun.GetOrAdd((blockId, request), _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         if (_delays.TryGetValue((blockId, request), out var delay))
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -12,4 +12,14 @@ public sealed record UnplugJournalEntry(string Dimm, bool Prepared, DateTimeOffs
 
     /// <summary>Why it is offlined: <see cref="ForUnplug"/> (a prepare) or <see cref="ForMakeMovable"/> (offlined to be onlined Movable).</summary>
     public string Purpose { get; init; } = ForUnplug;
+
+    /// <summary>
+    /// Whether <paramref name="dimm"/> is the DIMM journaled: the same slot may hold another by now (the one journaled
+    /// was unplugged, then one plugged there), so its blocks must be the ones recorded.
+    /// </summary>
+    public bool IsOf(Model.Dimm dimm) => Zones.Count == 0 || Zones.Keys.Order().SequenceEqual(dimm.BlockIds.Order());
+
+    /// <summary>Where a recovery onlines the blocks again: Movable unless one was in a kernel zone.</summary>
+    public Writing.BlockStateRequest ReonlineZone =>
+        Zones.Values.Any(z => z != Model.ZoneNames.Movable) ? Writing.BlockStateRequest.OnlineKernel : Writing.BlockStateRequest.OnlineMovable;
 }

@@ -11,6 +11,9 @@ namespace GuestAgent.Memory.Operations;
 /// <param name="TimedOut">Whether the write was stopped at its time limit.</param>
 public sealed record BlockOutcome(int BlockId, string Action, bool Succeeded, string Message, Errno? Errno = null, bool TimedOut = false)
 {
+    /// <summary>Movable was refused here, so the block was onlined into the kernel zone instead (the memory is usable, not removable).</summary>
+    public bool FellBackToKernelZone { get; init; }
+
     public string BlockName => Sysfs.MemoryBlockName.Format(BlockId);
 
     public static BlockOutcome From(int blockId, BlockStateRequest request, BlockWriteResult result, string successMessage) =>

@@ -64,7 +64,7 @@ public sealed class OnlineExecutor(SysfsMemoryReader reader, IBlockStateWriter w
                 var fallback = await writer.WriteAsync(blockId, BlockStateRequest.Online, Timeout.InfiniteTimeSpan, cancellationToken)
                     .ConfigureAwait(false);
                 problems.Warn(name, "movable-not-allowed", $"{why}; onlining {dimm.Id} into the kernel zone instead so the memory is usable");
-                return (BlockOutcome.From(blockId, BlockStateRequest.Online, fallback, $"{why}; onlined into the kernel zone instead"), true);
+                return (BlockOutcome.From(blockId, BlockStateRequest.Online, fallback, $"{why}; onlined into the kernel zone instead") with { FellBackToKernelZone = fallback.Succeeded }, true);
             }
         }
 

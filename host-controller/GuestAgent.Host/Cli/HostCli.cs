@@ -276,6 +276,11 @@ public static class HostCli
         {
             return await command().ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("guest-agent-host: stopped (SIGINT or SIGTERM) before it finished; the next command finishes or rolls back what it left (status shows it)").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
         catch (Exception e) when (e is FormatException or UsageException)
         {
             await error.WriteLineAsync("guest-agent-host: " + e.Message).ConfigureAwait(false);

@@ -13,6 +13,7 @@ public static class MigrationStates
         {
             ("postmigrate", _) => new MigrationState(MigrationPhase.MigratedAway, said),
             ("inmigrate", _) => new MigrationState(MigrationPhase.Incoming, said),
+            ("finish-migrate", _) => new MigrationState(MigrationPhase.Outgoing, said), // the source's last step (the VM stopped)
             (_, null or "none" or "failed" or "cancelled") => new MigrationState(MigrationPhase.None, said),
             (_, "completed") => new MigrationState(MigrationPhase.Arrived, said),
             _ => new MigrationState(MigrationPhase.Outgoing, said),

@@ -209,8 +209,10 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
     /// </summary>
     public async Task<MigrationState> MigrationStateAsync(CancellationToken cancellationToken)
     {
-        var run = (await _qmp.ExecuteAsync("query-status", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
+        // The migration's status first: QEMU marks it completed before it leaves finish-migrate for postmigrate, so a
+        // run state read after it never says running on a source that has just completed.
         var migration = (await _qmp.ExecuteAsync("query-migrate", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
+        var run = (await _qmp.ExecuteAsync("query-status", null, cancellationToken).ConfigureAwait(false))?["status"]?.GetValue<string>();
         return MigrationStates.FromQemu(run, migration);
     }
 

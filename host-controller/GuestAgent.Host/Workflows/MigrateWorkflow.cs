@@ -54,7 +54,8 @@ public static class MigrateWorkflow
         var started = session.Time.GetTimestamp();
         try
         {
-            await migration.StartMigrationAsync(uri, cancellationToken).ConfigureAwait(false);
+            // Not cancelled halfway: once QEMU is asked, the follow below sees the stop and cancels the migration itself.
+            await migration.StartMigrationAsync(uri, CancellationToken.None).ConfigureAwait(false);
         }
         catch (HypervisorRefusedException e)
         {

@@ -54,6 +54,15 @@ public sealed class SimulatedQemu : LineServer
     /// </summary>
     public string RunState { get; set; } = "running";
 
+    /// <summary>Sets the run state and the migration status together, as QEMU changes them (a poll never sees one without the other).</summary>
+    public void SetMigration(string runState, string? status)
+    {
+        lock (_state)
+        {
+            (RunState, MigrationStatus) = (runState, status);
+        }
+    }
+
     /// <summary>Where <c>migrate</c> sends this VM: the destination's simulation (started with <c>-incoming</c>); null: the URI leads nowhere.</summary>
     public SimulatedQemu? Destination { get; set; }
 

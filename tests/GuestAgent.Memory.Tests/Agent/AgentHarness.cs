@@ -28,7 +28,7 @@ internal sealed class AgentHarness : IAsyncDisposable
             },
             Writer,
             Logger);
-        Agent.Changed += e => Events.Add(e);
+        Agent.Changed += OnChanged;
     }
 
     public FakeSysfsTree Tree { get; } = new();
@@ -43,14 +43,58 @@ internal sealed class AgentHarness : IAsyncDisposable
 
     public MemoryAgent Agent { get; }
 
-    public System.Collections.Concurrent.ConcurrentBag<AgentEvent> Events { get; } = [];
+    /// <summary>Every event, in the order the agent raised them.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<AgentEvent> Events { get; } = new();
+
+    private readonly Lock _waiting = new();
+    private readonly List<(Func<bool> Done, TaskCompletionSource Seen)> _waiters = [];
+
+    /// <summary>
+    /// Completes once <paramref name="done"/> holds, checked now and after every event the agent raises (it raises them
+    /// after publishing the view they describe): a test waits on the agent's own signal, not on a clock.
+    /// </summary>
+    public async Task WhenAsync(Func<bool> done, string what)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiting)
+        {
+            _waiters.Add((done, seen));
+        }
+
+        OnChanged(null);
+        try
+        {
+            await seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"not seen in 30 s: {what}");
+        }
+    }
+
+    private void OnChanged(AgentEvent? e)
+    {
+        if (e is not null)
+        {
+            Events.Enqueue(e);
+        }
+
+        lock (_waiting)
+        {
+            foreach (var waiter in _waiters.Where(w => w.Done()).ToList())
+            {
+                waiter.Seen.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+    }
 
     public string RuntimeDirectory => _runtime.Path;
 
     public async Task StartAsync()
     {
         _running = Agent.RunAsync(Uevents, _stop.Token);
-        await Eventually.TrueAsync(() => Agent.View.Snapshot.Blocks.Count > 0, "first reconcile");
+        await Agent.ModelReady.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>
@@ -58,7 +102,7 @@ internal sealed class AgentHarness : IAsyncDisposable
     /// happens after every write of the reconcile, so the writes and the view are complete when this returns.
     /// </summary>
     public Task WaitForZoneAsync(int blockId, string zone) =>
-        Eventually.TrueAsync(
+        WhenAsync(
             () => Agent.View.Snapshot.FindBlock(blockId)?.Zone == zone,
             $"memory{blockId} online in {zone} in the agent's model (sysfs says {Tree.ReadState(blockId)} {Tree.ReadZones(blockId)})");
 

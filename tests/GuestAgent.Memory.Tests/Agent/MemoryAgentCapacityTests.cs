@@ -52,7 +52,7 @@ public class MemoryAgentCapacityTests
         h.Writer.DelayBy(32, BlockStateRequest.Offline, TimeSpan.FromMinutes(5)); // a migration that takes long
 
         var prepare = h.Agent.PrepareUnplugAsync(DimmSelector.ForSlot(0), Ct);
-        await Eventually.TrueAsync(() => h.Agent.View.Readiness["slot0"].State == ReadinessState.Busy, "busy");
+        await h.WhenAsync(() => h.Agent.View.Readiness["slot0"].State == ReadinessState.Busy, "busy");
         h.Proc.SetMemory(2L << 30, 200L << 20); // something in the guest takes memory: 256 MiB still online
         var result = await prepare;
 
@@ -73,10 +73,12 @@ public class MemoryAgentCapacityTests
         h.Writer.DelayBy(33, BlockStateRequest.Offline, TimeSpan.FromMilliseconds(300));
 
         var prepare = h.Agent.PrepareUnplugAsync(DimmSelector.ForSlot(0), Ct);
-        await Eventually.TrueAsync(() => h.Proc.OomScoreAdjust == "-1000", "the agent protected");
+        await h.Writer.Begun(33, BlockStateRequest.Offline).WaitAsync(Ct);
+        var during = h.Proc.OomScoreAdjust;
         var result = await prepare;
 
         Assert.True(result.Succeeded, result.Message);
+        Assert.Equal("-1000", during);
         Assert.Equal("-900", h.Proc.OomScoreAdjust);
     }
 

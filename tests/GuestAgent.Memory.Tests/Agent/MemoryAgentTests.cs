@@ -50,7 +50,7 @@ public class MemoryAgentTests
 
         h.Tree.SetBlock(33, "offline", "Normal Movable");
         h.Uevents.SendMemory("offline", 33);
-        await Eventually.TrueAsync(() => h.Agent.View.Snapshot.FindBlock(33)!.State == Model.BlockState.Offline, "offline seen");
+        await h.WhenAsync(() => h.Agent.View.Snapshot.FindBlock(33)!.State == Model.BlockState.Offline, "offline seen");
         await h.Agent.ReconcileAsync("test", TestContext.Current.CancellationToken);
 
         Assert.Equal("offline", h.Tree.ReadState(33));
@@ -125,7 +125,7 @@ public class MemoryAgentTests
 
         h.Writer.DelayBy(32, BlockStateRequest.Offline, TimeSpan.FromMinutes(5));
         var slow = h.Agent.PrepareUnplugAsync(DimmSelector.ForSlot(0), TestContext.Current.CancellationToken);
-        await Eventually.TrueAsync(() => h.Agent.View.Readiness["slot0"].State == ReadinessState.Busy, "busy");
+        await h.WhenAsync(() => h.Agent.View.Readiness["slot0"].State == ReadinessState.Busy, "busy");
         var busy = await Assert.ThrowsAsync<MemoryOperationException>(() => h.Agent.PrepareUnplugAsync(DimmSelector.ForSlot(0), TestContext.Current.CancellationToken));
         Assert.Equal(MemoryOperationError.Busy, busy.Error);
 
@@ -174,7 +174,7 @@ public class MemoryAgentTests
         h.Tree.RemoveBlock(33);
         h.Uevents.SendMemory("remove", 33);
 
-        await Eventually.TrueAsync(() => h.Events.Any(e => e.Kind == AgentEventKind.BlockRemoved && e.Subject == "memory33"), "remove event");
+        await h.WhenAsync(() => h.Events.Any(e => e.Kind == AgentEventKind.BlockRemoved && e.Subject == "memory33"), "remove event");
         Assert.Null(h.Agent.View.Snapshot.FindDimmBySlot(0));
     }
 
@@ -294,6 +294,32 @@ public class MemoryAgentTests
         Assert.Single(h.Logger.Inner.Lines, m => m.Contains("auto_online_blocks cannot be set", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Issue 24: events come in the order of the views they describe, also when a handler changes the agent while
+    /// events are delivered (before, the policy's event came between the reconcile's own).
+    /// </summary>
+    [Fact]
+    public async Task EventsRaisedWhileEventsAreDeliveredComeAfterThem()
+    {
+        await using var h = new AgentHarness(t => t.AddBootMemory(8).AddDimm(0, 32, 2));
+        var once = 0;
+        h.Agent.Changed += e =>
+        {
+            if (e.Kind == AgentEventKind.BlockOnlined && Interlocked.Exchange(ref once, 1) == 0)
+            {
+                h.Agent.SetPolicy(new OnlinePolicy(OnlinePolicyKind.AutoMovable));
+            }
+        };
+
+        await h.StartAsync();
+        await h.WhenAsync(() => h.Events.Any(e => e.Kind == AgentEventKind.PolicyChanged), "the policy's event");
+
+        var kinds = h.Events.Select(e => e.Kind).ToList();
+        var policy = kinds.IndexOf(AgentEventKind.PolicyChanged);
+        Assert.True(kinds.FindLastIndex(k => k == AgentEventKind.BlockOnlined) < policy, "events: " + string.Join(", ", kinds));
+        Assert.True(kinds.FindIndex(k => k == AgentEventKind.DimmReadinessChanged) < policy, "events: " + string.Join(", ", kinds));
+    }
+
     [Fact]
     public async Task PolicyNoneOnlyObserves()
     {
@@ -314,8 +340,9 @@ public class MemoryAgentTests
 
         h.Tree.AddBlock(32, "offline", "Normal Movable");
         h.Uevents.SendMemory("add", 32);
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await h.WhenAsync(() => h.Agent.View.Snapshot.FindBlock(32) is { State: Model.BlockState.Offline }, "the reconcile that saw memory32 (it publishes after onlining)");
         Assert.Equal("offline", h.Tree.ReadState(32));
+        Assert.DoesNotContain(h.Writer.Writes, w => w.Block == 32);
 
         h.Tree.AddAcpiDevice(1, 15, 32);
         await h.WaitForZoneAsync(32, "Movable");
@@ -353,7 +380,7 @@ public class MemoryAgentTests
             h.Uevents.SendMemory("add", id);
         }
 
-        await Eventually.TrueAsync(() => h.Agent.View.Snapshot.Blocks.Count(b => b.IsOnlineMovable) == 512, "all 512 blocks movable");
+        await h.WhenAsync(() => h.Agent.View.Snapshot.Blocks.Count(b => b.IsOnlineMovable) == 512, "all 512 blocks movable");
         Assert.Equal(512, h.Writer.Writes.Count);
     }
 }
