@@ -5,9 +5,13 @@ using GuestAgent.Memory.Writing;
 namespace GuestAgent.TestSupport;
 
 /// <summary>
-/// Writes a <see cref="FakeSysfsTree"/> the way the kernel answers writes to <c>memoryN/state</c>: onlining an online
-/// block or into a zone not in <c>valid_zones</c> is EINVAL, offlining a block that spans zones is EINVAL, a missing
-/// block is ENOENT; and tests can script failures (EBUSY, EPERM, …) or delays per block and word. Given a
+/// Writes a <see cref="FakeSysfsTree"/> the way the kernel answers writes to <c>memoryN/state</c>
+/// (<c>BlockStateWriterContract</c> holds it and the real kernel to the same answers): onlining an online block or into a
+/// zone not in <c>valid_zones</c> is EINVAL, offlining an offline block or one that spans zones is EINVAL, a missing
+/// block is ENOENT; an offlined block's <c>valid_zones</c> is derived from its neighbours as the kernel derives it
+/// (the default zone first: Movable when the block lies inside the span of the node's online Movable blocks and not
+/// the kernel zone's, else the kernel zone), and plain <c>online</c> goes to that default zone. Tests can script
+/// failures (EBUSY, EPERM, …) or delays per block and word. Given a
 /// <see cref="FakeProcTree"/>, it keeps that tree's zone accounting in step with each change, as the kernel does
 /// (<see cref="FakeProcTree.AccountFor"/>).
 /// </summary>
@@ -104,6 +108,25 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree, FakeProcTree?
         return result;
     }
 
+    /// <summary>
+    /// The kernel's <c>valid_zones</c> of an offline block (drivers/base/memory.c, <c>default_zone_for_pfn</c>): the zone
+    /// whose span (lowest to highest online block of the node, as the kernel shrinks spans on offline) contains the
+    /// block comes first when only one of Normal and Movable does; otherwise the kernel zone (without movable_node).
+    /// </summary>
+    private string OfflineValidZones(int blockId)
+    {
+        var blocks = new SysfsMemoryReader(tree.Root).Read().Blocks;
+        var node = blocks.FirstOrDefault(b => b.Id == blockId)?.Node ?? 0;
+        bool InSpan(string zone)
+        {
+            var online = blocks.Where(b => b.Zone == zone && (b.Node ?? 0) == node).Select(b => b.Id).ToList();
+            return online.Count > 0 && blockId > online.Min() && blockId < online.Max();
+        }
+
+        var (inKernel, inMovable) = (InSpan("Normal"), InSpan("Movable"));
+        return inMovable && !inKernel ? "Movable Normal" : "Normal Movable";
+    }
+
     private BlockWriteResult Apply(int blockId, BlockStateRequest request)
     {
         var word = BlockStateWords.Format(request);
@@ -128,7 +151,8 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree, FakeProcTree?
                     return invalid;
                 }
 
-                tree.SetBlock(blockId, "offline", "Normal Movable");
+                tree.SetBlock(blockId, "offline", "Normal Movable"); // offline first: the spans are of the blocks still online
+                tree.SetBlock(blockId, "offline", OfflineValidZones(blockId));
                 return BlockWriteResult.Ok;
             default:
                 if (state != "online" && request switch

@@ -35,6 +35,24 @@ public sealed class NotifySocket : IDisposable
 
     public ConcurrentQueue<string> Messages { get; } = new();
 
+    private TaskCompletionSource? _marker;
+
+    /// <summary>
+    /// Sends a marker of its own and waits until it is received: datagrams on a unix socket arrive in the order they
+    /// were sent, so every message sent before this call is in <see cref="Messages"/> when it returns.
+    /// </summary>
+    public async Task FlushAsync()
+    {
+        var marker = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _marker, marker);
+        using var client = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        var endPoint = Address.StartsWith('@') ? new UnixDomainSocketEndPoint("\0" + Address[1..]) : new UnixDomainSocketEndPoint(Address);
+        await client.SendToAsync(Encoding.UTF8.GetBytes(FlushMarker), SocketFlags.None, endPoint);
+        await marker.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private const string FlushMarker = "X-TEST-FLUSH=1";
+
     public void Dispose()
     {
         _stop.Cancel();
@@ -60,7 +78,14 @@ public sealed class NotifySocket : IDisposable
             while (true)
             {
                 var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
-                Messages.Enqueue(Encoding.UTF8.GetString(buffer, 0, n));
+                var message = Encoding.UTF8.GetString(buffer, 0, n);
+                if (message == FlushMarker)
+                {
+                    Volatile.Read(ref _marker)?.TrySetResult();
+                    continue;
+                }
+
+                Messages.Enqueue(message);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)

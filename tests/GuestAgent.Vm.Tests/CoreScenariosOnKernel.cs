@@ -153,7 +153,7 @@ public abstract class CoreScenariosOnKernel(ScenarioVm vm)
             $"GUEST_AGENT_REAL_HOTPLUG=1 dotnet {tests} -noColor -class GuestAgent.Memory.Tests.Contract.RealKernelContractTests -class GuestAgent.Memory.Tests.Contract.RealKernelWriterTests 2>&1",
             TimeSpan.FromMinutes(5));
         Assert.True(code == 0, output);
-        Assert.Matches(@"Errors: 0, Failed: 0, Skipped: [01],", output);
+        Assert.Matches(@"Errors: 0, Failed: 0, Skipped: [0-2],", output);
     }
 
     private static void AssertMakeMovableRolledBack(HostControllerRun run)

@@ -55,6 +55,6 @@ public sealed class GuestKernelTests(GuestVmFixture vm)
             TimeSpan.FromMinutes(5));
 
         Assert.True(code == 0, output);
-        Assert.Matches(@"Total: 1\d, Errors: 0, Failed: 0, Skipped: [01],", output);
+        Assert.Matches(@"Total: \d+, Errors: 0, Failed: 0, Skipped: [01],", output);
     }
 }

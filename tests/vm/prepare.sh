@@ -38,7 +38,9 @@ case "$kernel" in
 esac
 
 # The kernel the metapackage points at now (e.g. linux-image-6.1.0-56-amd64), downloaded once.
-kpkg=$("${apt_env[@]}" apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+# Without apt's lists (a fresh machine, a new suite) apt-cache fails: that must reach the fallback below, not stop the
+# script under pipefail.
+kpkg=$("${apt_env[@]}" apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}' || true)
 if [[ -z "$kpkg" ]]; then
   "${apt_env[@]}" apt-get update -q >&2
   kpkg=$("${apt_env[@]}" apt-cache depends "$meta" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')

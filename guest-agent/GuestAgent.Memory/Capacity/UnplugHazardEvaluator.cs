@@ -47,7 +47,12 @@ public static class UnplugHazardEvaluator
         }
 
         var own = rules.FirstOrDefault(r => r.IsOwn);
-        foreach (var rule in rules.Where(r => !r.IsOwn))
+        foreach (var rule in rules.Where(r => r.Unreadable is not null))
+        {
+            hazards.Add(new UnplugHazard("udev", $"{rule.Path} could not be read ({rule.Unreadable}): whether it onlines hot-added memory, and into which zone, is not known"));
+        }
+
+        foreach (var rule in rules.Where(r => !r.IsOwn && r.Unreadable is null))
         {
             if (own is null)
             {

@@ -159,26 +159,20 @@ public sealed class ProtocolSession(
         }
     }
 
+    /// <summary>Every agent event has a protocol counterpart (<see cref="AgentEventMessages"/>); a failure here is a bug, which the publisher logs.</summary>
     private void OnAgentEvent(AgentEvent e)
     {
-        try
+        var message = AgentEventMessages.ToMessage(e, agent.View, time.GetUtcNow());
+        lock (_greeting)
         {
-            var message = AgentEventMessages.ToMessage(e, agent.View, time.GetUtcNow());
-            lock (_greeting)
+            if (_beforeGreeting is not null)
             {
-                if (_beforeGreeting is not null)
-                {
-                    _beforeGreeting.Add(message);
-                    return;
-                }
+                _beforeGreeting.Add(message);
+                return;
             }
+        }
 
-            Enqueue(message);
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            // An agent event with no protocol counterpart.
-        }
+        Enqueue(message);
     }
 
     private async Task WriteLoopAsync(CancellationToken cancellationToken)

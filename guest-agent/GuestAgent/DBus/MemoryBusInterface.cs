@@ -19,10 +19,14 @@ public static class MemoryBusInterface
     public static IReadOnlyList<string> PropertyNames { get; } = ["BlockSize", "Policy", "HostConnected", "Dimms", "VirtioMem"];
 
     /// <summary>Methods that change memory state: root only (the bus policy says so too).</summary>
+    /// <summary>The error a call gets when the agent stops before it is carried out.</summary>
+    public const string StoppingError = "org.guestagent.Memory1.Error.Stopping";
+
     public static IReadOnlyDictionary<string, string> MethodSignatures { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["PrepareUnplug"] = "u",
         ["CancelUnplug"] = "u",
+        ["MakeMovable"] = "u",
         ["Rescan"] = "",
         ["SetPolicy"] = "s",
     };
@@ -48,6 +52,11 @@ public static class MemoryBusInterface
             <arg name="message" type="s" direction="out"/>
           </method>
           <method name="CancelUnplug">
+            <arg name="slot" type="u" direction="in"/>
+            <arg name="ok" type="b" direction="out"/>
+            <arg name="message" type="s" direction="out"/>
+          </method>
+          <method name="MakeMovable">
             <arg name="slot" type="u" direction="in"/>
             <arg name="ok" type="b" direction="out"/>
             <arg name="message" type="s" direction="out"/>

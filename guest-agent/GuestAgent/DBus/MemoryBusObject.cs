@@ -162,6 +162,9 @@ internal sealed class MemoryBusObject(Func<BusState> state, AgentCommandService 
                 case "CancelUnplug":
                     ReplyOperation(context, await commands.CancelUnplugAsync(new DimmArguments { Slot = checked((int)slot) }, stopping).ConfigureAwait(false));
                     break;
+                case "MakeMovable":
+                    ReplyOperation(context, await commands.MakeMovableAsync(new DimmArguments { Slot = checked((int)slot) }, stopping).ConfigureAwait(false));
+                    break;
                 case "Rescan":
                     await commands.RescanAsync(stopping).ConfigureAwait(false);
                     ReplyEmpty(context);
@@ -184,7 +187,12 @@ internal sealed class MemoryBusObject(Func<BusState> state, AgentCommandService 
         {
             context.ReplyError(MemoryBusInterface.ErrorPrefix + ErrorClasses.NotFound, $"no DIMM in slot {slot}");
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // The agent stops mid-call: the caller is told, not left waiting (an operation in progress rolled back).
+            context.ReplyError(MemoryBusInterface.StoppingError, $"the agent is stopping: {member} was not carried out (what it had begun was rolled back)");
+        }
+        catch (Exception e)
         {
             logger.LogError(e, "D-Bus {Member} failed", member);
             context.ReplyError(MemoryBusInterface.ErrorPrefix + ErrorClasses.InternalError, "the agent failed to carry out the call; see its log");

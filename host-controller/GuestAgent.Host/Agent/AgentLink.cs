@@ -26,10 +26,13 @@ public sealed class AgentLink : IAsyncDisposable
     private long? _uptime;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private AgentLink(ProtocolClient client, string path)
+    private readonly TimeProvider _time;
+
+    private AgentLink(ProtocolClient client, string path, TimeProvider time)
     {
         _client = client;
         Path = path;
+        _time = time;
         _pump = PumpAsync();
     }
 
@@ -68,7 +71,7 @@ public sealed class AgentLink : IAsyncDisposable
         {
             var left = timeout - time.GetElapsedTime(started);
             var wait = attempt == 1 ? Min(FirstTry(timeout), left) : left;
-            var link = await OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            var link = await OpenAsync(path, time, cancellationToken).ConfigureAwait(false);
             try
             {
                 if (await link.HelloAsync(wait, time, cancellationToken).ConfigureAwait(false))
@@ -99,7 +102,7 @@ public sealed class AgentLink : IAsyncDisposable
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    private static async Task<AgentLink> OpenAsync(string path, CancellationToken cancellationToken)
+    private static async Task<AgentLink> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -112,7 +115,7 @@ public sealed class AgentLink : IAsyncDisposable
             throw new AgentUnavailableException($"cannot connect to the agent's channel: {Sockets.UnixSocketErrors.Describe(path, e)}", e);
         }
 
-        return new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path);
+        return new AgentLink(new ProtocolClient(new NetworkStream(socket, ownsSocket: true)), path, time);
     }
 
     /// <summary>0xFF + <c>hello</c> and its <c>AGENT_READY</c>; false when nothing answered within <paramref name="limit"/>.</summary>
@@ -210,8 +213,8 @@ public sealed class AgentLink : IAsyncDisposable
     /// </summary>
     private async Task<T> RequestAsync<T>(string command, JsonObject? arguments, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, TimeSpan timeout, CancellationToken cancellationToken, Task<string>? gone = null)
     {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
+        using var timer = new CancellationTokenSource(timeout, _time);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var request = _client.ExecuteAsync(command, arguments, type, limit.Token);
         var first = gone is null
             ? await Task.WhenAny(request, _stopped.Task).ConfigureAwait(false)

@@ -16,11 +16,11 @@ public sealed class HypervisorEventSubscription : IDisposable
 
     internal void Complete() => _events.Writer.TryComplete();
 
-    /// <summary>The next event matching <paramref name="match"/>; null when the time is up or the connection ended.</summary>
-    public async Task<HypervisorEvent?> WaitAsync(Func<HypervisorEvent, bool> match, TimeSpan limit, CancellationToken cancellationToken)
+    /// <summary>The next event matching <paramref name="match"/>; null when the time is up (on <paramref name="time"/>'s clock) or the connection ended.</summary>
+    public async Task<HypervisorEvent?> WaitAsync(Func<HypervisorEvent, bool> match, TimeSpan limit, CancellationToken cancellationToken, TimeProvider? time = null)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(limit);
+        using var timer = new CancellationTokenSource(limit, time ?? TimeProvider.System);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
             while (await _events.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))

@@ -20,9 +20,11 @@ public sealed class LibvirtHypervisor : IHypervisor
     private readonly LibvirtDomain _domain;
     private readonly string _agentPortName;
     private readonly bool _persistent;
+    private readonly TimeProvider _time;
 
-    private LibvirtHypervisor(LibvirtDomain domain, string agentPortName, bool persistent, string? agentChannelPath)
+    private LibvirtHypervisor(LibvirtDomain domain, string agentPortName, bool persistent, string? agentChannelPath, TimeProvider time)
     {
+        _time = time;
         _domain = domain;
         _agentPortName = agentPortName;
         _persistent = persistent;
@@ -44,13 +46,13 @@ public sealed class LibvirtHypervisor : IHypervisor
 
     public string? AgentChannelPath { get; }
 
-    public static async Task<LibvirtHypervisor> ConnectAsync(string uri, string domain, string agentPortName, bool persistent, CancellationToken cancellationToken)
+    public static async Task<LibvirtHypervisor> ConnectAsync(string uri, string domain, string agentPortName, bool persistent, CancellationToken cancellationToken, TimeProvider? time = null)
     {
         var handle = await LibvirtDomain.OpenAsync(uri, domain, cancellationToken).ConfigureAwait(false);
         try
         {
             var xml = DomainXml.Parse(await handle.XmlAsync(false, cancellationToken).ConfigureAwait(false), agentPortName);
-            return new LibvirtHypervisor(handle, agentPortName, persistent, xml.AgentChannelPath);
+            return new LibvirtHypervisor(handle, agentPortName, persistent, xml.AgentChannelPath, time ?? TimeProvider.System);
         }
         catch
         {
@@ -110,13 +112,13 @@ public sealed class LibvirtHypervisor : IHypervisor
         using var events = _domain.Subscribe();
         var watch = Stopwatch.StartNew();
         var detach = _domain.DetachAsync(alias, _persistent, cancellationToken);
-        var outcome = events.WaitAsync(e => IsOutcome(e, alias), limit, cancellationToken);
+        var outcome = events.WaitAsync(e => IsOutcome(e, alias), limit, cancellationToken, _time);
         await Task.WhenAny(detach, outcome).ConfigureAwait(false);
         if (detach.IsFaulted && !outcome.IsCompleted)
         {
             // The detach failed at once (an unknown alias, a domain that went away) or the guest's refusal came within
             // libvirt's own wait: the event, when there is one, says which.
-            var refusal = await events.WaitAsync(e => IsOutcome(e, alias), TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var refusal = await events.WaitAsync(e => IsOutcome(e, alias), TimeSpan.FromSeconds(2), cancellationToken, _time).ConfigureAwait(false);
             if (refusal is null)
             {
                 throw new HypervisorRefusedException($"libvirt refused to detach {dimm.Name}: {detach.Exception!.InnerException!.Message}", detach.Exception.InnerException);
@@ -162,7 +164,7 @@ public sealed class LibvirtHypervisor : IHypervisor
 
         using var events = _domain.Subscribe();
         return await IsGoneAsync(alias, cancellationToken).ConfigureAwait(false)
-               || await events.WaitAsync(e => e.Name == LibvirtDomainEvents.DeviceRemoved && e.Data["alias"]?.GetValue<string>() == alias, limit, cancellationToken).ConfigureAwait(false) is not null;
+               || await events.WaitAsync(e => e.Name == LibvirtDomainEvents.DeviceRemoved && e.Data["alias"]?.GetValue<string>() == alias, limit, cancellationToken, _time).ConfigureAwait(false) is not null;
     }
 
     private async Task<bool> IsGoneAsync(string alias, CancellationToken cancellationToken) =>
@@ -250,7 +252,7 @@ public sealed class LibvirtHypervisor : IHypervisor
             {
                 while (true)
                 {
-                    await Task.Delay(ChannelPoll, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(ChannelPoll, hypervisor._time, cancellationToken).ConfigureAwait(false);
                     var xml = DomainXml.Parse(await hypervisor._domain.XmlAsync(false, cancellationToken).ConfigureAwait(false), portName);
                     if (xml.AgentChannelState == "disconnected")
                     {

@@ -14,13 +14,15 @@ namespace GuestAgent.Host.Qmp;
 public sealed class QmpHypervisor : IHypervisor, ILiveMigration
 {
     private readonly QmpClient _qmp;
+    private readonly TimeProvider _time;
     private int? _slots;
     private bool _slotsRead;
 
-    private QmpHypervisor(QmpClient qmp, VmIdentity identity)
+    private QmpHypervisor(QmpClient qmp, VmIdentity identity, TimeProvider time)
     {
         _qmp = qmp;
         Identity = identity;
+        _time = time;
     }
 
     public string Description => $"QEMU {_qmp.Version} (QMP {_qmp.Path})";
@@ -42,12 +44,16 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
 
     public HypervisorEventSubscription SubscribeEvents() => _qmp.Subscribe();
 
-    public static async Task<QmpHypervisor> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="path">The QMP socket.</param>
+    /// <param name="timeout">How long QEMU may take to greet.</param>
+    /// <param name="cancellationToken">Stops connecting.</param>
+    /// <param name="time">The clock of its waits (an unplug's, a backend's removal).</param>
+    public static async Task<QmpHypervisor> ConnectAsync(string path, TimeSpan timeout, CancellationToken cancellationToken, TimeProvider? time = null)
     {
         var qmp = await QmpClient.ConnectAsync(path, timeout, cancellationToken).ConfigureAwait(false);
         try
         {
-            return new QmpHypervisor(qmp, await qmp.QueryIdentityAsync(cancellationToken).ConfigureAwait(false));
+            return new QmpHypervisor(qmp, await qmp.QueryIdentityAsync(cancellationToken).ConfigureAwait(false), time ?? TimeProvider.System);
         }
         catch
         {
@@ -142,7 +148,7 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
         }
 
         var slot = dimm.Slot?.ToString(CultureInfo.InvariantCulture);
-        var outcome = await events.WaitAsync(e => IsDeleted(e, dimm) || (e.Name == "ACPI_DEVICE_OST" && IsRefusal(e.Data["info"] as JsonObject, dimm.Id, slot)), limit, cancellationToken)
+        var outcome = await events.WaitAsync(e => IsDeleted(e, dimm) || (e.Name == "ACPI_DEVICE_OST" && IsRefusal(e.Data["info"] as JsonObject, dimm.Id, slot)), limit, cancellationToken, _time)
             .ConfigureAwait(false);
         var elapsed = watch.Elapsed;
         if (outcome is null && _qmp.Closed.IsCompleted)
@@ -169,7 +175,7 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
         using var events = _qmp.Subscribe();
         var memory = await ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
         return memory.Dimms.All(d => d.Name != dimm.Name)
-               || await events.WaitAsync(e => IsDeleted(e, dimm), limit, cancellationToken).ConfigureAwait(false) is not null;
+               || await events.WaitAsync(e => IsDeleted(e, dimm), limit, cancellationToken, _time).ConfigureAwait(false) is not null;
     }
 
     /// <summary>Removes a backend object; true when it is gone (or was already). QEMU may hold it a moment after DEVICE_DELETED.</summary>
@@ -193,7 +199,7 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
             }
             catch (QmpCommandException) when (attempt < 10)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
             }
             catch (QmpCommandException)
             {
@@ -234,12 +240,13 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
     public Task CancelMigrationAsync(CancellationToken cancellationToken) => _qmp.ExecuteAsync("migrate_cancel", null, cancellationToken);
 
     public async Task<IHypervisor> ConnectDestinationAsync(string monitor, TimeSpan timeout, CancellationToken cancellationToken) =>
-        await ConnectAsync(monitor, timeout, cancellationToken).ConfigureAwait(false);
+        await ConnectAsync(monitor, timeout, cancellationToken, _time).ConfigureAwait(false);
 
     public async Task<(IReadOnlyList<string> Arguments, IReadOnlyList<string> Problems)> RestartArgumentsAsync(CancellationToken cancellationToken)
     {
         var memory = await ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
+        var unknown = new List<string>();
         foreach (var backend in memory.Dimms.Select(d => d.Backend).OfType<string>().Distinct())
         {
             try
@@ -248,16 +255,20 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
                     && type.TryGetValue<string>(out var name))
                 {
                     types[backend] = name;
+                    continue;
                 }
             }
-            catch (QmpCommandException)
+            catch (QmpCommandException e)
             {
-                // An old QEMU without the property: taken as memory-backend-ram.
+                unknown.Add($"QEMU does not say what type the backend {backend} is ({e.Description}): it is given as memory-backend-ram; check it against the VM's command line");
+                continue;
             }
+
+            unknown.Add($"QEMU does not say what type the backend {backend} is: it is given as memory-backend-ram; check it against the VM's command line");
         }
 
         var arguments = Planning.QemuRestartArguments.Build(memory.Dimms, types, out var problems);
-        return (arguments, problems);
+        return (arguments, [.. unknown, .. problems]);
     }
 
     public async Task RequestVirtioMemSizeAsync(VirtioMemDevice device, long requestedSize, CancellationToken cancellationToken)

@@ -63,7 +63,7 @@ public sealed class HostSession : IAsyncDisposable
     public static async Task<HostSession> OpenAsync(HostOptions options, IHostReporter reporter, CancellationToken cancellationToken, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
-        var hypervisor = await ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        var hypervisor = await ConnectAsync(options, cancellationToken, time).ConfigureAwait(false);
         StateLock? stateLock = null;
         AgentLink? agent = null;
         try
@@ -164,7 +164,7 @@ public sealed class HostSession : IAsyncDisposable
     /// monitor that stays silent because another controller has it is said as such (<see cref="MonitorHeldException"/>);
     /// a read-only run waits for it only briefly.
     /// </summary>
-    public static async Task<IHypervisor> ConnectAsync(HostOptions options, CancellationToken cancellationToken)
+    public static async Task<IHypervisor> ConnectAsync(HostOptions options, CancellationToken cancellationToken, TimeProvider? time = null)
     {
         if (options.QmpPath is { } qmp)
         {
@@ -172,7 +172,7 @@ public sealed class HostSession : IAsyncDisposable
             var greeting = holder is not null && options.ReadOnly ? TimeSpan.FromSeconds(0.5) : options.QmpTimeout;
             try
             {
-                return await QmpHypervisor.ConnectAsync(qmp, greeting, cancellationToken).ConfigureAwait(false);
+                return await QmpHypervisor.ConnectAsync(qmp, greeting, cancellationToken, time).ConfigureAwait(false);
             }
             catch (QmpException e) when (e.Silent && (holder ?? LockHolders.UsingMonitor(options.LockDirectory, qmp)) is { } user)
             {
@@ -184,7 +184,7 @@ public sealed class HostSession : IAsyncDisposable
         {
             try
             {
-                return await Libvirt.LibvirtHypervisor.ConnectAsync(uri, domain, options.AgentPortName, options.Persistent, cancellationToken).ConfigureAwait(false);
+                return await Libvirt.LibvirtHypervisor.ConnectAsync(uri, domain, options.AgentPortName, options.Persistent, cancellationToken, time).ConfigureAwait(false);
             }
             catch (Libvirt.LibvirtException e)
             {

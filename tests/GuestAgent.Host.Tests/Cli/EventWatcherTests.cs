@@ -19,9 +19,9 @@ public sealed class EventWatcherTests
         var qmp = await QmpHypervisor.ConnectAsync(qemu.Path, TimeSpan.FromSeconds(5), Token);
         await using var link = await AgentLink.ConnectAsync(agent.Path, TimeSpan.FromSeconds(5), Token);
         var output = new StringWriter();
+        // RunAsync subscribes to QEMU's events before its first await, so they are seen from the moment it returns.
         var watching = new EventWatcher(TextWriter.Synchronized(output), json: true).RunAsync(qmp, link, Token);
 
-        await Task.Delay(100, Token);
         await qemu.SendEventAsync("DEVICE_DELETED", new JsonObject { ["device"] = "ga-dimm0", ["path"] = "/machine/peripheral/ga-dimm0" });
         await agent.SendAsync("""{"event":"BLOCK_OFFLINED","data":{"block":"memory32"},"timestamp":{"seconds":1,"microseconds":0}}""");
         await Eventually.TrueAsync(() => output.ToString().Contains("BLOCK_OFFLINED", StringComparison.Ordinal) && output.ToString().Contains("DEVICE_DELETED", StringComparison.Ordinal), "both events printed");

@@ -70,6 +70,21 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    private readonly ConcurrentQueue<(string Command, TaskCompletionSource Seen)> _awaited = new();
+
+    /// <summary>Completes once a request of <paramref name="command"/> has arrived (from now on, or already).</summary>
+    public Task Received(string command)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _awaited.Enqueue((command, seen));
+        if (RequestNames.Contains(command))
+        {
+            seen.TrySetResult();
+        }
+
+        return seen.Task;
+    }
+
     public IReadOnlyList<string> RequestNames => Requests.Select(r => JsonNode.Parse(r)!["execute"]!.GetValue<string>()).ToList();
 
     protected override Task OnConnectedAsync() => Task.CompletedTask;
@@ -77,6 +92,14 @@ public sealed class ScriptedAgent(SimulatedQemu qemu) : LineServer("agent.sock")
     protected override async Task OnLineAsync(string line)
     {
         Requests.Enqueue(line);
+        foreach (var (awaited, seen) in _awaited)
+        {
+            if (line.Contains($"\"{awaited}\"", StringComparison.Ordinal))
+            {
+                seen.TrySetResult();
+            }
+        }
+
         if (Mode == "silent" || Connections <= MutedConnections)
         {
             return;

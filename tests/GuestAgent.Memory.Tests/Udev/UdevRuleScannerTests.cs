@@ -33,6 +33,21 @@ public class UdevRuleScannerTests
         Assert.Equal(Path.Combine(lib.Path, "40-redhat.rules"), rules[2].Path);
     }
 
+    /// <summary>Issue 24: a rules file the agent cannot read is reported as such, not taken for one that onlines nothing.</summary>
+    [Fact]
+    public void AnUnreadableRulesFileIsReportedNotSkipped()
+    {
+        using var etc = new TemporaryDirectory();
+        File.CreateSymbolicLink(Path.Combine(etc.Path, "30-gone.rules"), Path.Combine(etc.Path, "missing", "target.rules"));
+
+        var rules = new UdevRuleScanner(new UdevRuleDirectories([etc.Path])).Scan();
+        var hazards = GuestAgent.Memory.Capacity.UnplugHazardEvaluator.Evaluate(GuestAgent.Memory.Model.MemorySnapshot.Empty(new GuestAgent.Memory.Model.HotplugSettings(), []), TestCapacity.Plenty(), rules, null);
+
+        var rule = Assert.Single(rules);
+        Assert.Equal(("30-gone.rules", "it cannot be read"), (rule.Name, rule.Unreadable));
+        Assert.Contains(hazards, h => h.Subject == "udev" && h.Message.StartsWith($"{rule.Path} could not be read (it cannot be read): whether it onlines hot-added memory", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("ATTR{state}==\"offline\", GOTO=\"x\"\nSUBSYSTEM==\"memory\"", false)]
     [InlineData("# SUBSYSTEM==\"memory\", ATTR{state}=\"online\"", false)]

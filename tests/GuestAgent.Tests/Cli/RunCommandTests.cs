@@ -54,10 +54,11 @@ public sealed class RunCommandTests : IDisposable
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address });
 
         await Eventually.TrueAsync(() => agent.Stdout.Contains("Opened") || agent.Stdout.Contains("Serving the protocol"), "serving", TimeSpan.FromSeconds(60));
-        await Task.Delay(500, TestContext.Current.CancellationToken);
         agent.Terminate();
         Assert.Equal(0, await agent.WaitAsync(TimeSpan.FromSeconds(30)));
+        await notify.FlushAsync(); // everything the agent sent before it ended has been received
         Assert.DoesNotContain("READY=1", notify.Messages);
+        Assert.DoesNotContain("STOPPING=1", notify.Messages);
     }
 
     [Fact]

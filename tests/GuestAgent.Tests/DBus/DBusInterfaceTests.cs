@@ -49,7 +49,7 @@ public sealed class DBusInterfaceTests : IDisposable
         // Watch the bus, change the policy, plug a DIMM: PropertiesChanged, DimmChanged and ReadinessChanged arrive.
         var lines = new ConcurrentQueue<string>();
         using var monitor = StartMonitor(bus.Address, lines);
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await MonitorListensAsync(bus, lines);
         var set = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "SetPolicy", "s", "kernel");
         _tree.AddDimm(1, 34, 2);
         var rescan = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "Rescan");
@@ -187,6 +187,22 @@ public sealed class DBusInterfaceTests : IDisposable
 
         Assert.True(devices.Output.StartsWith("a(sstttttss) 1 \"virtio-mem@0x100000000\" \"virtio4\" 4294967296 1073741824 536870912 536870912 536870912 \"ready\" \"512 MiB plugged", StringComparison.Ordinal), devices.Output);
         Assert.Contains(".VirtioMem", introspect.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>dbus-monitor has installed its match: a probe signal on the object's path reaches it (sent again until seen).</summary>
+    private static async Task MonitorListensAsync(PrivateSystemBus bus, ConcurrentQueue<string> lines)
+    {
+        for (var attempt = 0; attempt < 100 && !lines.Any(l => l.Contains("member=MonitorProbe", StringComparison.Ordinal)); attempt++)
+        {
+            await bus.BusctlAsync(null, "emit", ObjectPath, "org.guestagent.Test", "MonitorProbe");
+            for (var wait = 0; wait < 20 && !lines.Any(l => l.Contains("member=MonitorProbe", StringComparison.Ordinal)); wait++)
+            {
+                await Task.Yield();
+                await Task.Delay(10, TestContext.Current.CancellationToken);
+            }
+        }
+
+        Assert.Contains(lines, l => l.Contains("member=MonitorProbe", StringComparison.Ordinal));
     }
 
     // dbus-monitor writes each message as it comes (busctl monitor buffers when not on a terminal).
