@@ -26,4 +26,7 @@ namespace GuestAgent.Protocol;
 [JsonSerializable(typeof(ModelReport))]
 [JsonSerializable(typeof(ProtocolError))]
 [JsonSerializable(typeof(EmptyObject))]
+[JsonSerializable(typeof(WatchMemoryArguments))]
+[JsonSerializable(typeof(WatchMemoryReturn))]
+[JsonSerializable(typeof(MemoryStatusData))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

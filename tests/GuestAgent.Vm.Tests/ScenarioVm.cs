@@ -93,8 +93,12 @@ public class ScenarioVm : IAsyncLifetime
         return JsonNode.Parse(run.Output)!;
     }
 
-    /// <summary>Runs a scenario step; if it fails, the guest agent's log and the guest's kernel messages are added.</summary>
-    public async Task WithGuestLogAsync(Func<Task> body)
+    /// <summary>
+    /// Runs a scenario step; if it fails, the guest agent's log and the guest's kernel messages are added, read within
+    /// 20 s from <paramref name="guest"/> (where the guest runs now; this fixture's VM unless given), so that a guest
+    /// that cannot answer (paused, or left behind by a migration) never hides the failure.
+    /// </summary>
+    public async Task WithGuestLogAsync(Func<Task> body, Func<TestVm?>? guest = null)
     {
         try
         {
@@ -102,7 +106,17 @@ public class ScenarioVm : IAsyncLifetime
         }
         catch (Exception e) when (e is not Xunit.Sdk.IAssertionException and not Xunit.Sdk.SkipException)
         {
-            var log = (await Vm.Shell.RunAsync("cat /tmp/agent.log; echo ---; dmesg | tail -30")).Output;
+            string log;
+            try
+            {
+                var where = guest?.Invoke() ?? Vm;
+                log = (await where.Shell.RunAsync("cat /tmp/agent.log; echo ---; dmesg | tail -30", TimeSpan.FromSeconds(20))).Output;
+            }
+            catch (Exception logError) when (logError is OperationCanceledException or IOException or InvalidOperationException)
+            {
+                log = $"(the guest's log could not be read: {logError.Message})";
+            }
+
             throw new InvalidOperationException($"{e.Message}\n--- guest agent log, dmesg ---\n{log}", e);
         }
     }

@@ -32,6 +32,7 @@ public sealed class MemoryAgent
     private readonly IBlockStateWriter _writer;
     private readonly SnapshotSource _snapshots;
     private readonly ILogger _logger;
+    private readonly CapacityReader _capacity;
     private readonly TaskCompletionSource _modelReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public MemoryAgent(MemoryAgentOptions options, IBlockStateWriter writer, ILogger<MemoryAgent> logger, TimeProvider? time = null)
@@ -41,7 +42,7 @@ public sealed class MemoryAgent
         _writer = writer;
         var reserve = options.UnplugReserveBytes;
         var reader = new SysfsMemoryReader(options.ToSysfsRoot(), iomemPath: options.ToProcRoot().Iomem);
-        var capacity = new CapacityReader(options.ToProcRoot());
+        var capacity = _capacity = new CapacityReader(options.ToProcRoot());
         var journal = new UnplugJournal(options.RuntimeDirectory, logger);
         var preparer = new UnplugPreparer(writer, time, logger);
         _state = new AgentState(options.ToPolicy());
@@ -121,6 +122,9 @@ public sealed class MemoryAgent
     /// holds and what the rest can take change with every allocation, so a host asking gets them as of now.
     /// </summary>
     public MemoryAgentView RefreshCapacity() => _publisher.Publish(View.Snapshot);
+
+    /// <summary>PSI for memory now; null where the kernel has none.</summary>
+    public MemoryPressure? ReadPressure() => _capacity.ReadPressure();
 
     /// <inheritdoc cref="DimmOperations.PrepareUnplugAsync"/>
     public Task<DimmOperationResult> PrepareUnplugAsync(DimmSelector selector, CancellationToken cancellationToken, bool force = false) =>

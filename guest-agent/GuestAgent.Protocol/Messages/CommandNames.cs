@@ -11,6 +11,7 @@ public static class CommandNames
     public const string SetPolicy = "set-policy";
     public const string Rescan = "rescan";
     public const string MakeMovable = "make-movable";
+    public const string WatchMemory = "watch-memory";
 
-    public static IReadOnlyList<string> All { get; } = [Hello, SyncDelimited, GetModel, PrepareUnplug, CancelUnplug, MakeMovable, SetPolicy, Rescan];
+    public static IReadOnlyList<string> All { get; } = [Hello, SyncDelimited, GetModel, PrepareUnplug, CancelUnplug, MakeMovable, SetPolicy, Rescan, WatchMemory];
 }

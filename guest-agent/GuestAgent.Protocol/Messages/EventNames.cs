@@ -16,4 +16,7 @@ public static class EventNames
     public const string CancelUnplugFinished = "CANCEL_UNPLUG_FINISHED";
     public const string MakeMovableFinished = "MAKE_MOVABLE_FINISHED";
     public const string PolicyChanged = "POLICY_CHANGED";
+
+    /// <summary>Only to a connection that asked with <c>watch-memory</c>, every interval.</summary>
+    public const string MemoryStatus = "MEMORY_STATUS";
 }

@@ -15,7 +15,8 @@ public sealed class CommandDispatcher(AgentCommandService commands, TimeProvider
     public AgentCommandService Commands => commands;
 
     /// <summary>The reply to one request, and whether the 0xFF sentinel goes before it.</summary>
-    public async Task<(byte[] Reply, bool Sentinel)> DispatchAsync(ProtocolRequest request, CancellationToken cancellationToken)
+    /// <param name="watch">The connection's <c>watch-memory</c> (null where there is no connection to push to: <c>UnknownCommand</c>).</param>
+    public async Task<(byte[] Reply, bool Sentinel)> DispatchAsync(ProtocolRequest request, CancellationToken cancellationToken, MemoryStatusWatch? watch = null)
     {
         try
         {
@@ -29,6 +30,7 @@ public sealed class CommandDispatcher(AgentCommandService commands, TimeProvider
                 CommandNames.CancelUnplug => (Reply(await commands.CancelUnplugAsync(Dimm(request), cancellationToken).ConfigureAwait(false), ProtocolJsonContext.Default.OperationReturn, request), false),
                 CommandNames.MakeMovable => (Reply(await commands.MakeMovableAsync(Dimm(request), cancellationToken).ConfigureAwait(false), ProtocolJsonContext.Default.OperationReturn, request), false),
                 CommandNames.SetPolicy => (Reply(commands.SetPolicy(ArgumentReader.Read(request, ProtocolJsonContext.Default.SetPolicyArguments) ?? throw new BadArgumentException("set-policy needs \"policy\"")), ProtocolJsonContext.Default.PolicyReturn, request), false),
+                CommandNames.WatchMemory when watch is not null => (Watch(request, watch), false),
                 _ => (Error(ErrorClasses.UnknownCommand, $"unknown command '{Truncate(request.Execute)}'; known: {string.Join(", ", CommandNames.All)}", request), false),
             };
         }
@@ -53,6 +55,10 @@ public sealed class CommandDispatcher(AgentCommandService commands, TimeProvider
         ProtocolJsonContext.Default.AgentReadyData,
         time.GetUtcNow());
 
+    /// <summary><c>MEMORY_STATUS</c> as of now.</summary>
+    public byte[] MemoryStatusEvent() => ProtocolMessages.Event(
+        EventNames.MemoryStatus, commands.MemoryStatus(), ProtocolJsonContext.Default.MemoryStatusData, time.GetUtcNow());
+
     public static byte[] Error(string errorClass, string description, ProtocolRequest? request, string? errno = null) =>
         ProtocolMessages.Error(new ProtocolError(errorClass, description, errno), request?.Id);
 
@@ -65,6 +71,18 @@ public sealed class CommandDispatcher(AgentCommandService commands, TimeProvider
         }
 
         return Reply(commands.Hello(), ProtocolJsonContext.Default.HelloReturn, request);
+    }
+
+    private static byte[] Watch(ProtocolRequest request, MemoryStatusWatch watch)
+    {
+        var interval = ArgumentReader.Read(request, ProtocolJsonContext.Default.WatchMemoryArguments)?.IntervalMs ?? MemoryStatusWatch.DefaultIntervalMs;
+        if (MemoryStatusWatch.Problem(interval) is { } problem)
+        {
+            throw new BadArgumentException($"watch-memory: {problem}");
+        }
+
+        watch.Set(interval);
+        return Reply(new WatchMemoryReturn { IntervalMs = interval }, ProtocolJsonContext.Default.WatchMemoryReturn, request);
     }
 
     private static byte[] Sync(ProtocolRequest request)

@@ -34,6 +34,7 @@ public sealed class ProtocolSession(
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _greeting = new();
     private List<byte[]>? _beforeGreeting = [];
+    private MemoryStatusWatch? _watch;
 
     /// <summary>Runs until the peer disconnects, misbehaves past recovery, or the agent stops.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -43,6 +44,7 @@ public sealed class ProtocolSession(
         logger.LogInformation("{Peer} connected", connection.Peer);
         agent.Changed += OnAgentEvent;
         var writer = WriteLoopAsync(token);
+        var watch = _watch = new MemoryStatusWatch(dispatcher.MemoryStatusEvent, line => Enqueue(line), time, logger);
         var requests = new List<Task>();
         try
         {
@@ -81,7 +83,9 @@ public sealed class ProtocolSession(
                 if (request.Execute == CommandNames.Hello)
                 {
                     // A virtio-serial host that disconnects and reconnects quickly can look to the guest like the same
-                    // connection: every hello gets the whole state again, before its reply.
+                    // connection: every hello gets the whole state again, before its reply, and ends a watch the last
+                    // host asked for (the new one asks again if it wants it).
+                    watch.Set(0);
                     Enqueue(dispatcher.AgentReadyEvent());
                 }
 
@@ -100,6 +104,7 @@ public sealed class ProtocolSession(
         finally
         {
             agent.Changed -= OnAgentEvent;
+            await watch.DisposeAsync().ConfigureAwait(false);
             await Task.WhenAll(requests).ConfigureAwait(false);
             _outgoing.Writer.TryComplete();
             await _stop.CancelAsync().ConfigureAwait(false);
@@ -141,7 +146,7 @@ public sealed class ProtocolSession(
     {
         try
         {
-            var (reply, sentinel) = await dispatcher.DispatchAsync(request, cancellationToken).ConfigureAwait(false);
+            var (reply, sentinel) = await dispatcher.DispatchAsync(request, cancellationToken, _watch).ConfigureAwait(false);
             Enqueue(reply, sentinel);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -24,10 +24,10 @@ public sealed class AgentCommandService(MemoryAgent agent, MemoryAgentOptions op
     /// <summary>
     /// What this agent can do. <c>capacity</c>: readiness includes the capacity check and the model carries capacity,
     /// plug budget, warnings and recoveries; <c>force-prepare</c>: <c>prepare-unplug</c> takes <c>force</c>;
-    /// <c>make-movable</c>: the command of that name.
+    /// <c>make-movable</c>: the command of that name; <c>memory-status</c>: <c>watch-memory</c> and <c>MEMORY_STATUS</c>.
     /// </summary>
     public static IReadOnlyList<string> Capabilities { get; } =
-        ["model", "events", "prepare-unplug", "cancel-unplug", "set-policy", "rescan", "sync-delimited", "capacity", "force-prepare", "make-movable"];
+        ["model", "events", "prepare-unplug", "cancel-unplug", "set-policy", "rescan", "sync-delimited", "capacity", "force-prepare", "make-movable", "memory-status"];
 
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
@@ -47,6 +47,9 @@ public sealed class AgentCommandService(MemoryAgent agent, MemoryAgentOptions op
 
     /// <summary>The model with readiness as of now (a fresh reading of the guest's memory accounting).</summary>
     public ModelReport GetModel() => ModelReportBuilder.Build(agent.RefreshCapacity(), options.SysfsRoot);
+
+    /// <summary>The guest's memory and pressure now and what each device can give back (a fresh reading).</summary>
+    public MemoryStatusData MemoryStatus() => MemoryStatusBuilder.Build(agent.RefreshCapacity(), agent.ReadPressure());
 
     public async Task<ModelReport> RescanAsync(CancellationToken cancellationToken) =>
         ModelReportBuilder.Build(await agent.ReconcileAsync("rescan request", cancellationToken).ConfigureAwait(false), options.SysfsRoot);

@@ -64,6 +64,15 @@ public static class ModelReportBuilder
         TimedOut = outcome.TimedOut,
     };
 
+    public static string Format(DimmKind kind) => kind switch
+    {
+        DimmKind.Acpi => DimmKinds.Acpi,
+        DimmKind.VirtioMem => DimmKinds.VirtioMem,
+        DimmKind.Boot => DimmKinds.Boot,
+        DimmKind.Range => DimmKinds.Range,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no such kind of DIMM"),
+    };
+
     public static string Format(ReadinessState state) => state switch
     {
         ReadinessState.Ready => "ready",
@@ -149,14 +158,7 @@ public static class ModelReportBuilder
         return new DimmReport
         {
             Id = dimm.Id,
-            Kind = dimm.Kind switch
-            {
-                DimmKind.Acpi => DimmKinds.Acpi,
-                DimmKind.VirtioMem => DimmKinds.VirtioMem,
-                DimmKind.Boot => DimmKinds.Boot,
-                DimmKind.Range => DimmKinds.Range,
-                _ => throw new ArgumentOutOfRangeException(nameof(dimm), dimm.Kind, "no such kind of DIMM"),
-            },
+            Kind = Format(dimm.Kind),
             Slot = dimm.Slot,
             AcpiDevice = dimm.AcpiDevice,
             VirtioDevice = dimm.VirtioMem?.Device,

@@ -18,7 +18,11 @@ namespace GuestAgent.Host.Agent;
 public sealed class AgentLink : IAsyncDisposable
 {
     private readonly ProtocolClient _client;
-    private readonly Channel<JsonObject> _events = Channel.CreateUnbounded<JsonObject>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Events kept for a reader (<c>watch</c>) at most; a link nobody reads (autoscale's, for hours) keeps only the newest.</summary>
+    public const int KeptEvents = 4096;
+
+    private readonly Channel<JsonObject> _events = Channel.CreateBounded<JsonObject>(new BoundedChannelOptions(KeptEvents) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly Channel<MemoryStatusReport> _statuses = Channel.CreateBounded<MemoryStatusReport>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
     private readonly TaskCompletionSource<string> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<ModelReport> _readyOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _pump;
@@ -43,8 +47,19 @@ public sealed class AgentLink : IAsyncDisposable
     /// <summary>The latest whole model (from <c>AGENT_READY</c> or <c>get-model</c>).</summary>
     public ModelReport Model => _model ?? throw new InvalidOperationException("no model yet");
 
-    /// <summary>Every event the agent sends, in order (for <c>watch</c>).</summary>
+    /// <summary>Every event the agent sends, in order (for <c>watch</c>), but <c>MEMORY_STATUS</c>.</summary>
     public ChannelReader<JsonObject> Events => _events.Reader;
+
+    /// <summary><c>MEMORY_STATUS</c> reports after <see cref="WatchMemoryAsync"/>, each with when it arrived (the newest 64 kept).</summary>
+    public ChannelReader<MemoryStatusReport> Statuses => _statuses.Reader;
+
+    /// <summary>The agent pushes its memory status on request (<c>watch-memory</c>).</summary>
+    public bool CanReportMemory => Hello.Capabilities.Contains("memory-status");
+
+    /// <summary><c>MEMORY_STATUS</c> reports that did not match the protocol (skipped).</summary>
+    public int UnreadableStatuses => Volatile.Read(ref _unreadableStatuses);
+
+    private int _unreadableStatuses;
 
     /// <summary>The agent takes <c>force</c> in <c>prepare-unplug</c> (it checks capacity first).</summary>
     public bool CanForcePrepare => Hello.Capabilities.Contains("force-prepare");
@@ -125,7 +140,7 @@ public sealed class AgentLink : IAsyncDisposable
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
-            Hello = await _client.HelloAsync(["events"], both.Token).ConfigureAwait(false);
+            Hello = await _client.HelloAsync(["events", "memory-status"], both.Token).ConfigureAwait(false);
             _model = await _readyOnce.Task.WaitAsync(both.Token).ConfigureAwait(false);
             return true;
         }
@@ -155,14 +170,17 @@ public sealed class AgentLink : IAsyncDisposable
 
     /// <summary>
     /// The guest's model, made to agree with the hypervisor's <paramref name="memory"/> if it can: when a DIMM the
-    /// hypervisor lists is missing from it (plugged moments ago, its uevents still settling) or it still shows memory the
-    /// hypervisor no longer lists (removed moments ago), the agent is asked to <c>rescan</c> sysfs once (an agent without
-    /// that command: the model as it is).
+    /// hypervisor lists is missing from it (plugged moments ago, its uevents still settling), it still shows memory the
+    /// hypervisor no longer lists (removed moments ago), or it counts a virtio-mem device's plugged memory other than the
+    /// hypervisor's size (resized moments ago, the driver's blocks still settling), the agent is asked to <c>rescan</c>
+    /// sysfs once (an agent without that command: the model as it is).
     /// </summary>
     public async Task<ModelReport> ModelSeeingAsync(Hypervisor.HypervisorMemory memory, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var model = await RefreshModelAsync(timeout, cancellationToken).ConfigureAwait(false);
-        var agrees = memory.Dimms.All(d => GuestDimm.Find(model, d) is not null) && GuestDimm.GuestOnly(model, memory).Count == 0;
+        var agrees = memory.Dimms.All(d => GuestDimm.Find(model, d) is not null)
+            && memory.VirtioMem.All(d => (GuestDimm.FindVirtioMem(model, d)?.Report.Plugged ?? 0) == d.Size)
+            && GuestDimm.GuestOnly(model, memory).Count == 0;
         if (agrees || !Hello.Capabilities.Contains(CommandNames.Rescan))
         {
             return model;
@@ -202,6 +220,16 @@ public sealed class AgentLink : IAsyncDisposable
         }
 
         return RequestAsync(CommandNames.MakeMovable, arguments, ProtocolJsonContext.Default.OperationReturn, timeout, cancellationToken, gone);
+    }
+
+    /// <summary>
+    /// Asks the agent to push <c>MEMORY_STATUS</c> every <paramref name="interval"/> on this connection (read them from
+    /// <see cref="Statuses"/>); only to an agent that can (<see cref="CanReportMemory"/>). Returns the interval granted.
+    /// </summary>
+    public async Task<TimeSpan> WatchMemoryAsync(TimeSpan interval, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var granted = await RequestAsync(CommandNames.WatchMemory, new JsonObject { ["interval-ms"] = (int)interval.TotalMilliseconds }, ProtocolJsonContext.Default.WatchMemoryReturn, timeout, cancellationToken).ConfigureAwait(false);
+        return TimeSpan.FromMilliseconds(granted.IntervalMs);
     }
 
     public Task<OperationReturn> CancelUnplugAsync(int slot, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -275,6 +303,22 @@ public sealed class AgentLink : IAsyncDisposable
                         _readyOnce.TrySetException(new AgentUnavailableException($"the guest agent's AGENT_READY does not match the protocol (unreadable at {ex.Path ?? "its start"}): is the agent of another version?", ex));
                     }
                 }
+                else if (name == EventNames.MemoryStatus)
+                {
+                    try
+                    {
+                        if (e["data"].Deserialize(ProtocolJsonContext.Default.MemoryStatusData) is { } status)
+                        {
+                            _statuses.Writer.TryWrite(new MemoryStatusReport(status, _time.GetUtcNow()));
+                        }
+                    }
+                    catch (JsonException)
+                    {
+                        Interlocked.Increment(ref _unreadableStatuses);
+                    }
+
+                    continue;
+                }
                 else if (name == EventNames.AgentStopping)
                 {
                     _stopped.TrySetResult("the agent said it is stopping (" + (e["data"]?["reason"]?.GetValue<string>() ?? "no reason") + ")");
@@ -288,6 +332,7 @@ public sealed class AgentLink : IAsyncDisposable
         {
             _stopped.TrySetResult("the connection closed");
             _events.Writer.TryComplete();
+            _statuses.Writer.TryComplete();
             Volatile.Read(ref _changed).TrySetResult();
         }
     }

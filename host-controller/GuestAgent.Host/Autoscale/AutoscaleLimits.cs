@@ -43,5 +43,6 @@ public sealed record AutoscaleLimits
         : Window < TimeSpan.FromSeconds(5) || Window > TimeSpan.FromHours(24) ? "--window must be from 5 s to 24 h"
         : Interval < TimeSpan.FromMilliseconds(200) || Interval > TimeSpan.FromMinutes(1) ? "--interval must be from 0.2 s to 60 s"
         : Step <= 0 ? "--step must be a positive size"
+        : MaxFailures < 1 ? "--max-failures must be at least 1"
         : null;
 }

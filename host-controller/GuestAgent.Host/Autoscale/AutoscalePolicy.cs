@@ -6,16 +6,22 @@ namespace GuestAgent.Host.Autoscale;
 
 /// <summary>
 /// Pure: the autoscaler's decision from what the guest pushed, what the hypervisor lists and what the loop remembers.
-/// It never acts during a migration, while another controller holds the VM, without a fresh report, while backing off
-/// after a failed step, or after too many of them. It grows when the guest's available memory falls under the buffer
-/// or its memory pressure (PSI some, avg10) reaches the threshold, by enough to restore the buffer. It shrinks only
-/// after the guest has stayed above the buffer (plus a hysteresis) for the whole window with no change meanwhile, only
-/// what the guest says can go now, and never to where the buffer would be lost again; a load that flips faster than the
-/// window shrinks nothing. Never below the minimum or the boot memory, never above the maximum or the room left. Every
-/// decision says why, with its inputs.
+/// It never acts during a migration, while another controller holds the VM, without a fresh report (one newer than
+/// its last change), while backing off after a failed step, or after too many of them. It grows when the guest's
+/// available memory falls under the buffer, or would after another rise like the one of the last
+/// <see cref="TrendWindow"/> (a load that grows in steps is met a step ahead), or its memory pressure (PSI some, avg10)
+/// reaches the threshold; by enough to restore the buffer after that rise; and to the minimum when below it. It shrinks only after the guest has stayed above the
+/// buffer plus a hysteresis for the whole window, its use settled (moving by less than the hysteresis) and no change
+/// meanwhile (above the maximum: at once), only what the
+/// guest says can go now and fits its headroom together, and never to where the buffer would be lost again: a load
+/// that flips faster than the window shrinks nothing. Never below the minimum or the boot memory, never above the
+/// maximum or the room left. Every decision says why, with its inputs.
 /// </summary>
 public static class AutoscalePolicy
 {
+    /// <summary>How far back a rise in the guest's use counts toward a grow.</summary>
+    public static readonly TimeSpan TrendWindow = TimeSpan.FromSeconds(10);
+
     /// <summary>After the n-th failed step in a row, wait 10 s × 2^(n-1), at most 5 minutes.</summary>
     public static TimeSpan Backoff(int failures) => TimeSpan.FromSeconds(Math.Min(300, 10 * Math.Pow(2, Math.Max(0, failures - 1))));
 
@@ -29,12 +35,17 @@ public static class AutoscalePolicy
 
         if (input.Migration is MigrationPhase.Outgoing or MigrationPhase.Incoming or MigrationPhase.MigratedAway)
         {
-            return AutoscaleDecision.Hold(input.Migration == MigrationPhase.MigratedAway ? "the VM has migrated away: autoscale it on the destination" : "a migration holds the VM");
+            return AutoscaleDecision.Hold(input.Migration switch
+            {
+                MigrationPhase.MigratedAway => "the VM has migrated away: autoscale it on the destination",
+                MigrationPhase.Incoming => "the VM is still arriving by migration",
+                _ => "a migration holds the VM",
+            });
         }
 
         if (input.HeldBy is { } holder)
         {
-            return AutoscaleDecision.Hold($"{holder} holds the VM: a person's command goes first");
+            return AutoscaleDecision.Hold($"{holder} has the VM: a person's command goes first");
         }
 
         if (input.Failures > 0 && input.LastFailureAt is { } failed && input.Now < failed + Backoff(input.Failures))
@@ -50,17 +61,38 @@ public static class AutoscalePolicy
         }
 
         var latest = input.Samples[^1];
-        var inputs = Describe(latest, limits);
-        var pressured = latest.PressureSome is { } some && some >= limits.PressurePercent;
-        if (latest.AvailablePercent < limits.BufferPercent || pressured)
+        if (input.LastChange is { } last && latest.Time <= last)
         {
-            return Grow(input, latest, inputs, pressured);
+            return AutoscaleDecision.Hold("waiting for the guest's first report after the last change");
+        }
+
+        var inputs = Describe(latest, limits);
+        if (input.Vm is { } vm && vm.Current < limits.Min)
+        {
+            return Grow(input, latest, $"memory {ByteSize.Format(vm.Current)} is below the minimum {ByteSize.Format(limits.Min)}; {inputs}", limits.Min - vm.Current);
+        }
+
+        // Where another rise like the last TrendWindow's would leave the guest: a load growing in steps is met a step ahead.
+        var recent = input.Samples.Where(s => s.Time >= input.Now - TrendWindow).ToList();
+        // In use (total less available), not available: a grow or a shrink moves both figures alike and is no rise.
+        var rise = Math.Max(0, (latest.Total - latest.Available) - recent.Min(s => s.Total - s.Available));
+        var projected = latest.Available - rise;
+        var buffer = limits.BufferPercent / 100.0;
+        var pressured = latest.PressureSome is { } some && some >= limits.PressurePercent;
+        if (latest.AvailablePercent < limits.BufferPercent || pressured || projected < buffer * latest.Total)
+        {
+            // (A' + x) / (T + x) >= buffer  <=>  x >= (buffer * T - A') / (1 - buffer), A' the projected availability.
+            var restore = Math.Max(0, (long)Math.Ceiling(((buffer * latest.Total) - projected) / (1 - buffer)));
+            var why = inputs + (rise > 0
+                ? string.Create(CultureInfo.InvariantCulture, $", use rose {ByteSize.Approximate(rise)} in {Seconds(TrendWindow)} (once more would leave {Math.Max(0, 100.0 * projected / latest.Total):0} %)")
+                : "");
+            return Grow(input, latest, why, restore);
         }
 
         return Shrink(input, latest, inputs);
     }
 
-    private static AutoscaleDecision Grow(AutoscaleInput input, GuestSample latest, string inputs, bool pressured)
+    private static AutoscaleDecision Grow(AutoscaleInput input, GuestSample latest, string inputs, long need)
     {
         var limits = input.Limits;
         if (input.Vm is not { } vm)
@@ -68,10 +100,7 @@ public static class AutoscalePolicy
             return AutoscaleDecision.Hold($"would grow ({inputs}), but the hypervisor was not read");
         }
 
-        // (A + x) / (T + x) >= buffer  <=>  x >= (buffer * T - A) / (1 - buffer)
-        var buffer = limits.BufferPercent / 100.0;
-        var need = Math.Max(0, (long)Math.Ceiling(((buffer * latest.Total) - latest.Available) / (1 - buffer)));
-        var wanted = RoundUp(Math.Max(need, pressured ? vm.Granularity : 0), vm.Granularity);
+        var wanted = RoundUp(Math.Max(need, vm.Granularity), vm.Granularity);
         var cap = new List<(long Bytes, string Why)>
         {
             (limits.Max - vm.Current, $"the maximum {ByteSize.Format(limits.Max)}"),
@@ -95,29 +124,41 @@ public static class AutoscalePolicy
         }
 
         return new AutoscaleDecision(AutoscaleAction.Grow, grow, vm.VirtioMem is { } device ? [device.Id] : [],
-            $"grow {ByteSize.Format(grow)}: {inputs}" + (grow < wanted ? $"; {ByteSize.Format(wanted)} would restore the buffer, {why} allows {ByteSize.Format(grow)}" : ""));
+            $"grow {ByteSize.Format(grow)}: {inputs}" + (grow < wanted ? $"; {ByteSize.Format(wanted)} wanted, {why} allows {ByteSize.Format(grow)}" : ""));
     }
 
     private static AutoscaleDecision Shrink(AutoscaleInput input, GuestSample latest, string inputs)
     {
         var limits = input.Limits;
+        var above = input.Vm is { } shape && shape.Current > limits.Max;
         var since = input.Now - limits.Window;
         var comfortable = limits.BufferPercent + limits.HysteresisPoints;
-        if (input.LastChange is { } change && change > since)
-        {
-            return AutoscaleDecision.Hold($"steady ({inputs}); the last change was less than {Seconds(limits.Window)} ago");
-        }
-
-        if (input.Samples[0].Time > since)
-        {
-            return AutoscaleDecision.Hold($"steady ({inputs}); reports cover less than {Seconds(limits.Window)} yet");
-        }
-
         var window = input.Samples.Where(s => s.Time >= since).ToList();
-        if (window.FirstOrDefault(s => s.AvailablePercent < comfortable || (s.PressureSome ?? 0) >= limits.PressurePercent / 2.0) is { } busy)
+        if (!above)
         {
-            return AutoscaleDecision.Hold(string.Create(CultureInfo.InvariantCulture,
-                $"steady ({inputs}); not comfortable for the whole window ({busy.AvailablePercent:0} % available at {busy.Time.ToLocalTime():HH:mm:ss}, {comfortable} % needed)"));
+            if (input.LastChange is { } change && change > since)
+            {
+                return AutoscaleDecision.Hold($"steady ({inputs}); the last change was less than {Seconds(limits.Window)} ago");
+            }
+
+            if (input.Samples[0].Time > since || Gap(window, limits.StaleAfter) is not null)
+            {
+                return AutoscaleDecision.Hold($"steady ({inputs}); reports cover less than the last {Seconds(limits.Window)}");
+            }
+
+            if (window.FirstOrDefault(s => s.AvailablePercent < comfortable || (s.PressureSome ?? 0) >= limits.PressurePercent / 2.0) is { } busy)
+            {
+                return AutoscaleDecision.Hold(string.Create(CultureInfo.InvariantCulture,
+                    $"steady ({inputs}); not comfortable for the whole window ({busy.AvailablePercent:0} % available at {busy.Time.ToLocalTime():HH:mm:ss}, {comfortable} % needed)"));
+            }
+
+            // A load that comes and goes within the window is not one to give memory back to: it comes back.
+            var spread = window.Max(s => s.Available) - window.Min(s => s.Available);
+            if (spread * 100.0 > limits.HysteresisPoints * (double)latest.Total)
+            {
+                return AutoscaleDecision.Hold(string.Create(CultureInfo.InvariantCulture,
+                    $"steady ({inputs}); the guest's use moved by {ByteSize.Approximate(spread)} within the window (more than {limits.HysteresisPoints} % of its memory): waiting for it to settle"));
+            }
         }
 
         if (input.Vm is not { } vm)
@@ -125,32 +166,41 @@ public static class AutoscalePolicy
             return AutoscaleDecision.Hold($"comfortable ({inputs}), but the hypervisor was not read");
         }
 
-        // What may go: keep the minimum and the boot memory, a step at most, and the buffer plus half the hysteresis
-        // with the window's lowest availability: (A - x) / (T - x) >= keep  <=>  x <= (A - keep * T) / (1 - keep).
+        // What may go: keep the minimum and the boot memory, a step at most (down to the maximum, when above it), and
+        // the buffer plus half the hysteresis with the lowest availability of the window:
+        // (A - x) / (T - x) >= keep  <=>  x <= (A - keep * T) / (1 - keep).
         var keep = (limits.BufferPercent + (limits.HysteresisPoints / 2.0)) / 100.0;
-        var lowest = window.Min(s => s.Available);
+        var lowest = (window.Count > 0 ? window : [latest]).Min(s => s.Available);
         var byBuffer = (long)Math.Floor((lowest - (keep * latest.Total)) / (1 - keep));
-        var allowed = Math.Min(Math.Min(byBuffer, limits.Step), vm.Current - Math.Max(limits.Min, vm.Boot));
-        if (allowed < vm.Granularity)
+        var floor = Math.Max(limits.Min, vm.Boot);
+        var allowed = Math.Min(Math.Min(byBuffer, above ? vm.Current - limits.Max : limits.Step), vm.Current - floor);
+        if (above)
         {
-            return AutoscaleDecision.Hold($"comfortable ({inputs}); nothing can go: {(vm.Current - Math.Max(limits.Min, vm.Boot) < vm.Granularity ? $"at the minimum {ByteSize.Format(Math.Max(limits.Min, vm.Boot))}" : "it would take the buffer")}");
+            inputs = $"memory {ByteSize.Format(vm.Current)} is above the maximum {ByteSize.Format(limits.Max)}; {inputs}";
         }
 
+        if (allowed < vm.Granularity)
+        {
+            return AutoscaleDecision.Hold($"comfortable ({inputs}); nothing can go: {(vm.Current - floor < vm.Granularity ? $"at the minimum {ByteSize.Format(floor)}" : "it would take the buffer")}");
+        }
+
+        var window60 = above ? "" : $", for {Seconds(limits.Window)}";
         if (vm.VirtioMem is { } device)
         {
             var canGo = device.GuestId is { } id && latest.CanGo.TryGetValue(id, out var bytes) ? bytes : 0;
             var shrink = RoundDown(Math.Min(Math.Min(allowed, canGo), device.Size), vm.Granularity);
             return shrink <= 0
                 ? AutoscaleDecision.Hold($"comfortable ({inputs}); the guest can give back nothing of virtio-mem {device.Id} now")
-                : new AutoscaleDecision(AutoscaleAction.Shrink, shrink, [device.Id], $"shrink {ByteSize.Format(shrink)} through virtio-mem {device.Id}: {inputs}, for {Seconds(limits.Window)}; the guest can give back {ByteSize.Approximate(canGo)} now");
+                : new AutoscaleDecision(AutoscaleAction.Shrink, shrink, [device.Id], $"shrink {ByteSize.Format(shrink)} through virtio-mem {device.Id}: {inputs}{window60}; the guest can give back {ByteSize.Approximate(canGo)} now");
         }
 
-        // DIMMs the guest says can go now, largest first, while they fit what may go.
+        // DIMMs the guest says can go now, largest first, while they fit what may go and the guest's headroom together.
+        var fits = Math.Min(allowed, latest.Headroom ?? allowed);
         var chosen = new List<VmDevice>();
         var total = 0L;
         foreach (var dimm in vm.Dimms.Where(d => d.GuestId is { } id && latest.CanGo.TryGetValue(id, out var b) && b > 0).OrderByDescending(d => d.Size).ThenBy(d => d.Id, StringComparer.Ordinal))
         {
-            if (total + dimm.Size <= allowed)
+            if (total + dimm.Size <= fits)
             {
                 chosen.Add(dimm);
                 total += dimm.Size;
@@ -158,9 +208,23 @@ public static class AutoscalePolicy
         }
 
         return chosen.Count == 0
-            ? AutoscaleDecision.Hold($"comfortable ({inputs}); no DIMM the guest can let go of fits what may go ({ByteSize.Approximate(allowed)})")
+            ? AutoscaleDecision.Hold($"comfortable ({inputs}); no DIMM the guest can let go of fits what may go ({ByteSize.Approximate(fits)})")
             : new AutoscaleDecision(AutoscaleAction.Shrink, total, chosen.ConvertAll(d => d.Id),
-                $"shrink {ByteSize.Format(total)} ({string.Join(", ", chosen.Select(d => d.Id))}): {inputs}, for {Seconds(limits.Window)}; the guest says they can go now");
+                $"shrink {ByteSize.Format(total)} ({string.Join(", ", chosen.Select(d => d.Id))}): {inputs}{window60}; the guest says they can go now");
+    }
+
+    /// <summary>The first gap between reports longer than <paramref name="longest"/>, or null.</summary>
+    private static TimeSpan? Gap(IReadOnlyList<GuestSample> samples, TimeSpan longest)
+    {
+        for (var i = 1; i < samples.Count; i++)
+        {
+            if (samples[i].Time - samples[i - 1].Time > longest)
+            {
+                return samples[i].Time - samples[i - 1].Time;
+            }
+        }
+
+        return null;
     }
 
     private static string Describe(GuestSample sample, AutoscaleLimits limits) => string.Create(CultureInfo.InvariantCulture,

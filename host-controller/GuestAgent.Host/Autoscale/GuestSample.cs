@@ -24,5 +24,20 @@ public sealed record GuestSample
     /// <summary>How much more the guest can take and still give back; null when it sees no limit.</summary>
     public long? PlugBudget { get; init; }
 
+    /// <summary>Available minus the guest's unplug reserve: the DIMMs given back together must hold at most this; null when unknown.</summary>
+    public long? Headroom { get; init; }
+
     public double AvailablePercent => Total > 0 ? 100.0 * Available / Total : 0;
+
+    /// <summary>A report as a sample; null when the guest could not read its own memory (its problem is then said instead).</summary>
+    public static GuestSample? From(GuestAgent.Protocol.Payloads.MemoryStatusData status, DateTimeOffset at) =>
+        status is { Total: { } total and > 0, Available: { } available }
+            ? new GuestSample
+            {
+                Time = at, Total = total, Available = available,
+                PressureSome = status.Pressure?.SomeAvg10, PressureFull = status.Pressure?.FullAvg10,
+                CanGo = status.Devices.GroupBy(d => d.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().CanGo, StringComparer.Ordinal),
+                PlugBudget = status.PlugBudget, Headroom = status.Headroom,
+            }
+            : null;
 }

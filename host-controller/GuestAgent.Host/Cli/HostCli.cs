@@ -153,6 +153,8 @@ public static class HostCli
             });
         }, ct));
 
+        var autoscale = AutoscaleCommand.Create(Options, Reporter, output, error);
+
         var argsJson = new Option<bool>("--json") { Description = "A JSON array of the arguments" };
         var qemuArgs = new Command("qemu-args", "Print the QEMU arguments that recreate this VM's DIMMs (ids, backends, sizes, slots, addresses, nodes) at its next start, or for the destination of a migration (bare QEMU)") { argsJson };
         qemuArgs.SetAction((r, ct) => RunAsync(r, Options, "qemu-args", Reporter(r), error, async controller =>
@@ -204,7 +206,7 @@ public static class HostCli
         return new RootCommand("guest-agent-host: plug and unplug DIMMs of a QEMU VM (bare, or under libvirt) together with the guest agent, never losing one")
         {
             qmp, connect, domain, persistent, agent, state, stateDir, lockDir, slots, maxMemory, multiple, agentTimeout, prepareTimeout, unplugTimeout, onlineTimeout, resizeStall, events,
-            status, plug, unplug, makeMovable, setMemory, migrate, qemuArgs, watch,
+            status, plug, unplug, makeMovable, setMemory, migrate, autoscale, qemuArgs, watch,
         };
     }
 
@@ -237,11 +239,11 @@ public static class HostCli
             ? argument
             : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static TimeSpan Seconds(double value, string name) =>
+    internal static TimeSpan Seconds(double value, string name) =>
         value > 0 && value < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(value) : throw new FormatException($"{name} must be a positive number of seconds");
 
     /// <summary>A SIZE argument, checked before anything is connected (a mistyped size is a usage error, exit 2).</summary>
-    private static long ParseSize(string text, string name)
+    internal static long ParseSize(string text, string name)
     {
         try
         {
@@ -270,7 +272,7 @@ public static class HostCli
         });
 
     /// <summary>Every command's errors: bad usage (an unparsable size or option) exits 2, a refusal or failure 1, each with one line on stderr.</summary>
-    private static async Task<int> ReportErrorsAsync(TextWriter error, Func<Task<int>> command)
+    internal static async Task<int> ReportErrorsAsync(TextWriter error, Func<Task<int>> command)
     {
         try
         {

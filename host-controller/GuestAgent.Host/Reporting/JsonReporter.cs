@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace GuestAgent.Host.Reporting;
 
-/// <summary>One JSON object per event: <c>{"event": KIND, "dimm": ID?, "message": TEXT}</c>.</summary>
+/// <summary>One JSON object per event: <c>{"event": KIND, "dimm": ID?, "message": TEXT, "data": {…}?}</c>.</summary>
 public sealed class JsonReporter(TextWriter output) : IHostReporter
 {
     public void Report(HostEvent e)
@@ -14,6 +14,11 @@ public sealed class JsonReporter(TextWriter output) : IHostReporter
         }
 
         line["message"] = e.Message;
+        if (e.Data is not null)
+        {
+            line["data"] = e.Data.DeepClone();
+        }
+
         output.WriteLine(line.ToJsonString());
     }
 }

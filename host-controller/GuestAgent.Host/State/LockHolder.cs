@@ -25,6 +25,12 @@ public sealed record LockHolder
 
     public required string StateFile { get; init; }
 
+    /// <summary>What <c>autoscale</c> names its steps by: <c>autoscale: grow 256 MiB</c>.</summary>
+    public const string AutoscalePrefix = "autoscale";
+
+    /// <summary>An autoscaler's step: a person's command waits for it to end instead of failing (<see cref="LockWaiting"/>).</summary>
+    public bool IsAutoscale => Command.StartsWith(AutoscalePrefix, StringComparison.Ordinal);
+
     /// <summary>For messages: <c>guest-agent-host pid 1234 (unplug ga-dimm0, since 12:00:01)</c>.</summary>
     public string Describe() => $"guest-agent-host pid {Pid} ({Command}, since {Since.ToLocalTime():HH:mm:ss})";
 }

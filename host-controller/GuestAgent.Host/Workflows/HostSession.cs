@@ -17,6 +17,7 @@ public sealed class HostSession : IAsyncDisposable
 {
     private readonly StateStore _store;
     private StateLock? _lock;
+    private bool _borrowedAgent;
 
     private HostSession(HostOptions options, IHypervisor hypervisor, StateLock? stateLock, StateStore store, ControllerState state, AgentLink? agent, string? agentProblem, IHostReporter reporter, TimeProvider time)
     {
@@ -60,9 +61,16 @@ public sealed class HostSession : IAsyncDisposable
         _lock = null;
     }
 
-    public static async Task<HostSession> OpenAsync(HostOptions options, IHostReporter reporter, CancellationToken cancellationToken, TimeProvider? time = null)
+    /// <summary>Opens the VM: hypervisor, lock, state file (reconciled), agent.</summary>
+    /// <param name="options">The command's options.</param>
+    /// <param name="reporter">Where to say what happens.</param>
+    /// <param name="cancellationToken">Stops opening.</param>
+    /// <param name="time">The clock of waits.</param>
+    /// <param name="agentLink">An agent connection the caller keeps (autoscale's): used instead of a new one, and not closed with the session.</param>
+    public static async Task<HostSession> OpenAsync(HostOptions options, IHostReporter reporter, CancellationToken cancellationToken, TimeProvider? time = null, AgentLink? agentLink = null)
     {
         time ??= TimeProvider.System;
+        using var waiting = await WaitForAutoscaleMonitorAsync(options, reporter, time, cancellationToken).ConfigureAwait(false);
         var hypervisor = await ConnectAsync(options, cancellationToken, time).ConfigureAwait(false);
         StateLock? stateLock = null;
         AgentLink? agent = null;
@@ -85,7 +93,9 @@ public sealed class HostSession : IAsyncDisposable
             }
             else
             {
-                stateLock = StateLock.Acquire(lockPath, hypervisor.Identity.Description, me);
+                stateLock = StateLock.TryAcquire(lockPath, me)
+                            ?? await WaitForAutoscaleStepAsync(options, lockPath, me, waiting, reporter, time, cancellationToken).ConfigureAwait(false)
+                            ?? StateLock.Acquire(lockPath, hypervisor.Identity.Description, me);
             }
 
             var state = store.Load();
@@ -116,6 +126,11 @@ public sealed class HostSession : IAsyncDisposable
             {
                 problem = $"the agent's channel is in use by {other.Describe()} (one host at a time)";
             }
+            else if (agentLink is not null)
+            {
+                agent = agentLink;
+                state.GuestBlockSize = agent.Hello.BlockSize > 0 ? agent.Hello.BlockSize : state.GuestBlockSize;
+            }
             else
             {
                 try
@@ -129,7 +144,7 @@ public sealed class HostSession : IAsyncDisposable
                 }
             }
 
-            var session = new HostSession(options, hypervisor, stateLock, store, state, agent, problem, reporter, time) { HeldBy = other, Migration = migration };
+            var session = new HostSession(options, hypervisor, stateLock, store, state, agent, problem, reporter, time) { HeldBy = other, Migration = migration, _borrowedAgent = agent is not null && agent == agentLink };
             if (stateLock is not null)
             {
                 await RecoveryWorkflow.ReconcileAsync(session, cancellationToken).ConfigureAwait(false);
@@ -144,7 +159,7 @@ public sealed class HostSession : IAsyncDisposable
         }
         catch
         {
-            if (agent is not null)
+            if (agent is not null && agent != agentLink)
             {
                 await agent.DisposeAsync().ConfigureAwait(false);
             }
@@ -154,6 +169,61 @@ public sealed class HostSession : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// A person's command (not a read-only one) whose VM an autoscaler's step has goes first: it says it waits
+    /// (<see cref="LockWaiting"/>: the autoscaler starts no new step and lets go of the agent's channel) and waits for
+    /// the step to end, at most as long as a step can take. Null when the lock is another's, or still busy after that.
+    /// </summary>
+    private static async Task<StateLock?> WaitForAutoscaleStepAsync(HostOptions options, string lockPath, LockHolder me, LockWaiting? waiting, IHostReporter reporter, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (me.IsAutoscale || LockHolders.Read(StateLock.HolderPath(lockPath)) is not { IsAutoscale: true } autoscale)
+        {
+            return null;
+        }
+
+        using var announced = waiting is null ? LockWaiting.Announce(lockPath, me) : null;
+        reporter.Report(new HostEvent("waiting", $"waiting for {autoscale.Describe()} to end its step: a person's command goes first, autoscale starts no other meanwhile"));
+        var started = time.GetTimestamp();
+        while (time.GetElapsedTime(started) < StepLimit(options))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+            if (StateLock.TryAcquire(lockPath, me) is { } taken)
+            {
+                return taken;
+            }
+
+            if (LockHolders.Read(StateLock.HolderPath(lockPath)) is { IsAutoscale: false })
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>On bare QEMU an autoscaler's step may have the VM's only monitor: a person's command waits for it as for the lock.</summary>
+    private static async Task<LockWaiting?> WaitForAutoscaleMonitorAsync(HostOptions options, IHostReporter reporter, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (options.ReadOnly || options.Command.StartsWith(LockHolder.AutoscalePrefix, StringComparison.Ordinal) || options.QmpPath is not { } qmp
+            || LockHolders.UsingMonitor(options.LockDirectory, qmp) is not { IsAutoscale: true } autoscale)
+        {
+            return null;
+        }
+
+        var waiting = LockWaiting.Announce(Path.Combine(options.LockDirectory, autoscale.Vm + ".lock"), autoscale with { Pid = Environment.ProcessId, Command = options.Command, Since = time.GetUtcNow() });
+        reporter.Report(new HostEvent("waiting", $"waiting for {autoscale.Describe()} to end its step: a person's command goes first, autoscale starts no other meanwhile"));
+        var started = time.GetTimestamp();
+        while (time.GetElapsedTime(started) < StepLimit(options) && LockHolders.UsingMonitor(options.LockDirectory, qmp) is { IsAutoscale: true })
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken).ConfigureAwait(false);
+        }
+
+        return waiting;
+    }
+
+    /// <summary>The longest an autoscaler's step can take: an unplug's prepare and removal, a plug's onlining.</summary>
+    private static TimeSpan StepLimit(HostOptions options) => options.PrepareTimeout + options.UnplugTimeout + options.OnlineTimeout;
 
     /// <summary>A lock held by a process that wrote no holder file (an older controller).</summary>
     private static LockHolder UnknownHolder(string vm, string stateFile) =>
@@ -199,14 +269,17 @@ public sealed class HostSession : IAsyncDisposable
     public async Task<(HypervisorMemory Memory, VmLimits Limits)> ReadAsync(CancellationToken cancellationToken)
     {
         var memory = await Hypervisor.ReadMemoryAsync(cancellationToken).ConfigureAwait(false);
-        var blockSize = Agent?.Hello.BlockSize is > 0 and var reported ? reported : State.GuestBlockSize ?? Options.DefaultBlockSize;
-        var limits = new VmLimits
-        {
-            BlockSize = blockSize, Multiple = Options.Multiple,
-            Slots = Options.Slots ?? memory.Slots, MaxMemory = Options.MaxMemory ?? memory.MaxMemory,
-        };
-        return (memory, limits);
+        return (memory, LimitsOf(memory, Options, Agent?.Hello.BlockSize is > 0 and var reported ? reported : State.GuestBlockSize));
     }
+
+    /// <summary>What bounds hot-plug on the VM: the guest's block size (or the default), the options' multiple, and the slots and maxmem the user gave or the hypervisor says.</summary>
+    public static VmLimits LimitsOf(HypervisorMemory memory, HostOptions options, long? guestBlockSize) => new()
+    {
+        BlockSize = guestBlockSize is > 0 and var size ? size : options.DefaultBlockSize,
+        Multiple = options.Multiple,
+        Slots = options.Slots ?? memory.Slots,
+        MaxMemory = options.MaxMemory ?? memory.MaxMemory,
+    };
 
     /// <summary>Refuses a change of <paramref name="what"/> while a migration holds the VM on this side (nothing is asked of the hypervisor then).</summary>
     public async Task RefuseDuringMigrationAsync(string what, CancellationToken cancellationToken)
@@ -232,7 +305,7 @@ public sealed class HostSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Agent is not null)
+        if (Agent is not null && !_borrowedAgent)
         {
             await Agent.DisposeAsync().ConfigureAwait(false);
         }

@@ -30,6 +30,25 @@ public sealed class HostCliTests
         Assert.DoesNotContain("object-add", h.Qemu.CommandNames);
     }
 
+    [Theory]
+    [InlineData("--min 2G --max 1G", "--max must be at least --min")]
+    [InlineData("--min 1G --max 2G --buffer 95", "--buffer must be a percentage from 1 to 90")]
+    [InlineData("--min 1G --max 2G --window 1", "--window must be from 5 s to 24 h")]
+    [InlineData("--min 1G --max 2G --interval 0.1", "--interval must be from 0.2 s to 60 s")]
+    [InlineData("--min lots --max 2G", "--min: ")]
+    [InlineData("--max 2G", "--min")]
+    public async Task AutoscaleArgumentsAreCheckedBeforeTheVmIsTouched(string arguments, string message)
+    {
+        await using var h = new ControllerHarness();
+
+        var (code, _, error) = await RunAsync([.. h.CliOptions(), "autoscale", .. arguments.Split(' ')]);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
+        Assert.Empty(h.Qemu.CommandNames);
+    }
+
     [Fact]
     public async Task RefusalsExitWithOneAndSayWhy()
     {

@@ -11,10 +11,13 @@ public sealed class PairedHost : IAsyncDisposable
     private bool _started;
 
     /// <param name="virtioMem">Gives the VM a virtio-mem device, its driver played by the guest.</param>
-    public PairedHost(bool virtioMem = false)
+    /// <param name="oneHostAtATime">The agent's channel takes one host at a time, as QEMU's chardev socket does.</param>
+    /// <param name="maxMemory">QEMU's own maxmem (the options always say 4 GiB).</param>
+    /// <param name="settleDelay">How long the agent lets uevents settle before it reconciles.</param>
+    public PairedHost(bool virtioMem = false, bool oneHostAtATime = false, long maxMemory = 4L << 30, TimeSpan? settleDelay = null)
     {
-        Qemu = new SimulatedQemu { VirtioMem = virtioMem ? new SimulatedVirtioMem() : null };
-        Guest = new SimulatedGuest(Qemu);
+        Qemu = new SimulatedQemu(maxMemory: maxMemory) { VirtioMem = virtioMem ? new SimulatedVirtioMem() : null };
+        Guest = new SimulatedGuest(Qemu, oneHostAtATime, settleDelay);
         if (virtioMem)
         {
             Guest.AttachVirtioMem(Qemu);
@@ -27,26 +30,30 @@ public sealed class PairedHost : IAsyncDisposable
 
     public StringWriter Output { get; } = new();
 
-    /// <summary>Starts the guest (the first time) and opens a controller on both; <paramref name="time"/> is the controller's clock.</summary>
-    public async Task<HostController> OpenAsync(TimeProvider? time = null)
+    /// <summary>The options every controller here is opened with.</summary>
+    public HostOptions Options => new()
+    {
+        QmpPath = Qemu.Path, AgentPath = Guest.Path, StatePath = Path.Combine(_dir.Path, "vm.json"), MaxMemory = 4L << 30,
+        StateDirectory = Path.Combine(_dir.Path, "state"), LockDirectory = Path.Combine(_dir.Path, "locks"),
+        AgentTimeout = TimeSpan.FromSeconds(10), UnplugTimeout = TimeSpan.FromSeconds(10), OnlineTimeout = TimeSpan.FromSeconds(10),
+        ResizeStallTimeout = TimeSpan.FromSeconds(1.5),
+    };
+
+    /// <summary>Starts the guest, the first time.</summary>
+    public async Task StartAsync()
     {
         if (!_started)
         {
             await Guest.StartAsync();
             _started = true;
         }
+    }
 
-        return await HostController.OpenAsync(
-            new HostOptions
-            {
-                QmpPath = Qemu.Path, AgentPath = Guest.Path, StatePath = Path.Combine(_dir.Path, "vm.json"), MaxMemory = 4L << 30,
-                StateDirectory = Path.Combine(_dir.Path, "state"), LockDirectory = Path.Combine(_dir.Path, "locks"),
-                AgentTimeout = TimeSpan.FromSeconds(10), UnplugTimeout = TimeSpan.FromSeconds(10), OnlineTimeout = TimeSpan.FromSeconds(10),
-                ResizeStallTimeout = TimeSpan.FromSeconds(1.5),
-            },
-            Output,
-            TestContext.Current.CancellationToken,
-            time);
+    /// <summary>Starts the guest (the first time) and opens a controller on both; <paramref name="time"/> is the controller's clock.</summary>
+    public async Task<HostController> OpenAsync(TimeProvider? time = null, string command = "a command")
+    {
+        await StartAsync();
+        return await HostController.OpenAsync(Options with { Command = command }, Output, TestContext.Current.CancellationToken, time);
     }
 
     public async ValueTask DisposeAsync()

@@ -58,6 +58,24 @@ public sealed class VirtioMemPairingTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task StatusRightAfterAGrowCountsWhatTheDeviceHasPluggedNotWhatTheAgentLastSaw()
+    {
+        // An agent that has not looked at sysfs since the driver added the blocks (its settle delay far off): status
+        // sees its count differ from the device's size and asks it to look again.
+        await using var host = new PairedHost(virtioMem: true, settleDelay: TimeSpan.FromHours(1));
+        await host.StartAsync();
+        await using var controller = await host.OpenAsync();
+        await controller.SetMemoryAsync(host.Qemu.BootMemory + (512 * M), force: false, Token);
+        var stale = host.Guest.Agent.View.Snapshot;
+
+        var status = await controller.StatusAsync(Token);
+
+        Assert.Empty(stale.BlocksOf(stale.Dimms.Single(d => d.Kind == DimmKind.VirtioMem)));
+        var device = Assert.Single(status.VirtioMem);
+        Assert.Equal((512 * M, 512 * M, 512 * M), (device.Size, device.GuestPlugged!.Value, device.GuestMovable!.Value));
+    }
+
+    [Fact]
     public async Task AShrinkIsNeverAskedBeyondWhatTheGuestCanGiveBackWithoutForce()
     {
         await using var controller = await OpenAsync();

@@ -30,15 +30,20 @@ public sealed class SimulatedGuest : IAsyncDisposable
     private readonly List<Task> _running = [];
     private readonly MemoryAgentOptions _options;
     private readonly CommandDispatcher _dispatcher;
+    private readonly bool _oneHostAtATime;
 
-    public SimulatedGuest(SimulatedQemu qemu)
+    /// <param name="qemu">The QEMU it is joined to.</param>
+    /// <param name="oneHostAtATime">As QEMU's chardev socket: the next host is accepted only once the one connected has gone.</param>
+    /// <param name="settleDelay">How long the agent lets uevents settle before it reconciles (10 ms unless given).</param>
+    public SimulatedGuest(SimulatedQemu qemu, bool oneHostAtATime = false, TimeSpan? settleDelay = null)
     {
+        _oneHostAtATime = oneHostAtATime;
         Tree.AddBootMemory(8);
         Writer = new FakeKernelBlockStateWriter(Tree, Proc);
         _options = new MemoryAgentOptions
         {
             SysfsRoot = Tree.RootPath, ProcRoot = Proc.RootPath, RuntimeDirectory = _dir.Path, UdevRuleDirectories = [_dir.Path],
-            SettleDelay = TimeSpan.FromMilliseconds(10),
+            SettleDelay = settleDelay ?? TimeSpan.FromMilliseconds(10),
         };
         Agent = new MemoryAgent(_options, Writer, new RecordingLogger<MemoryAgent>());
         _dispatcher = new CommandDispatcher(new AgentCommandService(Agent, _options, TimeProvider.System), TimeProvider.System);
@@ -47,6 +52,9 @@ public sealed class SimulatedGuest : IAsyncDisposable
     }
 
     public FakeSysfsTree Tree { get; } = new();
+
+    /// <summary>Hosts that connected so far.</summary>
+    public int Connections { get; private set; }
 
     public FakeProcTree Proc { get; } = new();
 
@@ -128,7 +136,13 @@ public sealed class SimulatedGuest : IAsyncDisposable
             {
                 var socket = await _listener.AcceptAsync(_stop.Token);
                 var session = new ProtocolSession(new ChannelConnection(new NetworkStream(socket, ownsSocket: true), $"host {++n}"), Agent, _dispatcher, new ChannelOptions(), TimeProvider.System, new RecordingLogger());
-                _running.Add(session.RunAsync(_stop.Token));
+                var running = session.RunAsync(_stop.Token);
+                _running.Add(running);
+                Connections++;
+                if (_oneHostAtATime)
+                {
+                    await running;
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)

@@ -27,7 +27,7 @@ internal sealed class SessionHarness : IAsyncDisposable
     /// <summary>The raw client end, for tests that send bytes the client would never send.</summary>
     public Stream Raw => _pair!.Client;
 
-    public static async Task<SessionHarness> StartAsync(Action<FakeSysfsTree>? build = null, bool withClient = true)
+    public static async Task<SessionHarness> StartAsync(Action<FakeSysfsTree>? build = null, bool withClient = true, TimeProvider? sessionTime = null)
     {
         var h = new SessionHarness();
         (build ?? (t => t.AddBootMemory(8).AddDimm(0, 32, 2, "online", "Movable").AddDimm(1, 34, 2, "online", "Normal")))(h.Tree);
@@ -38,7 +38,7 @@ internal sealed class SessionHarness : IAsyncDisposable
         await Eventually.TrueAsync(() => h.Agent.View.Snapshot.Blocks.Count > 0, "first reconcile");
         h._pair = await SocketPair.CreateAsync();
         var dispatcher = new CommandDispatcher(new Commands.AgentCommandService(h.Agent, options, TimeProvider.System), TimeProvider.System);
-        var session = new ProtocolSession(new ChannelConnection(h._pair.Server, "test peer"), h.Agent, dispatcher, new ChannelOptions(), TimeProvider.System, new RecordingLogger());
+        var session = new ProtocolSession(new ChannelConnection(h._pair.Server, "test peer"), h.Agent, dispatcher, new ChannelOptions(), sessionTime ?? TimeProvider.System, new RecordingLogger());
         h._session = session.RunAsync(h._stop.Token);
         if (withClient)
         {
