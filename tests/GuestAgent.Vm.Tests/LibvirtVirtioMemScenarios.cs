@@ -47,4 +47,26 @@ public sealed class LibvirtVirtioMemScenarios(LibvirtVirtioMemVm vm) : IClassFix
         Assert.Equal((0L, 0L), await VirshDeviceAsync());
         await vm.Vm.WaitInGuestAsync("! ls -d /sys/devices/system/memory/memory32 2>/dev/null", "the blocks gone from the guest", TimeSpan.FromSeconds(60));
     });
+
+    [Fact]
+    public Task AutoscaleBringsTheDomainUpToItsMinimumThroughLibvirt() => vm.WithGuestLogAsync(async () =>
+    {
+        using var timing = new ScenarioTimings("libvirt: autoscale grows the virtio-mem device to --min");
+        var boot = (await vm.StatusAsync())["boot-memory"]!.GetValue<long>();
+        Assert.Equal((0L, 0L), await VirshDeviceAsync());
+        try
+        {
+            using var autoscale = AutoscaleRun.Start(vm.Vm, "--min", ((boot + (256 * M)) / M).ToString(CultureInfo.InvariantCulture) + "M", "--max", "2G", "--window", "30");
+            var grow = await autoscale.WaitForAsync("autoscale-done", TimeSpan.FromSeconds(90));
+            timing.Step($"{autoscale.Of("autoscale-grow")[0]["message"]}; {grow["message"]}");
+            Assert.Contains("is below the minimum", autoscale.Of("autoscale-grow")[0]["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Equal((256 * M, 256 * M), await VirshDeviceAsync());
+            Assert.Equal(0, await autoscale.TerminateAsync(TimeSpan.FromSeconds(30)));
+            Assert.Single(autoscale.Of("autoscale-grow"));
+        }
+        finally
+        {
+            (await vm.HostAsync("set-memory", (boot / M).ToString(CultureInfo.InvariantCulture) + "M")).Check();
+        }
+    });
 }

@@ -72,25 +72,40 @@ public static class AutoscalePolicy
             return Grow(input, latest, $"memory {ByteSize.Format(vm.Current)} is below the minimum {ByteSize.Format(limits.Min)}; {inputs}", limits.Min - vm.Current);
         }
 
-        // Where another rise like the last TrendWindow's would leave the guest: a load growing in steps is met a step ahead.
-        var recent = input.Samples.Where(s => s.Time >= input.Now - TrendWindow).ToList();
-        // In use (total less available), not available: a grow or a shrink moves both figures alike and is no rise.
-        var rise = Math.Max(0, (latest.Total - latest.Available) - recent.Min(s => s.Total - s.Available));
+        // Where another rise like the last TrendWindow's would leave the guest: a load growing in steps is met a step
+        // ahead. In use (total less available), not available: a grow or a shrink moves both figures alike and is no
+        // rise. Only a new high counts: a load coming back to a level it held earlier in the window (one that flips) is
+        // met by the buffer, not projected further each time it comes back. A rise counts from the last change on: the
+        // change already made room for the rise before it.
+        var from = input.LastChange is { } changed && changed > input.Now - TrendWindow ? changed : input.Now - TrendWindow;
+        var recent = input.Samples.Where(s => s.Time >= from).ToList();
+        var use = latest.Total - latest.Available;
+        var rise = Math.Max(0, use - recent.Min(s => s.Total - s.Available));
+        var earlier = input.Samples.Where(s => s.Time < input.Now - TrendWindow).ToList();
+        if (rise > 0 && earlier.Count > 0 && use <= earlier.Max(s => s.Total - s.Available) + NewHighMargin(latest))
+        {
+            rise = 0;
+        }
+
         var projected = latest.Available - rise;
         var buffer = limits.BufferPercent / 100.0;
         var pressured = latest.PressureSome is { } some && some >= limits.PressurePercent;
         if (latest.AvailablePercent < limits.BufferPercent || pressured || projected < buffer * latest.Total)
         {
             // (A' + x) / (T + x) >= buffer  <=>  x >= (buffer * T - A') / (1 - buffer), A' the projected availability.
-            var restore = Math.Max(0, (long)Math.Ceiling(((buffer * latest.Total) - projected) / (1 - buffer)));
+            // A rise is met by at least as much again (fewer, larger steps: a DIMM takes a slot each).
+            var restore = Math.Max(rise, Math.Max(0, (long)Math.Ceiling(((buffer * latest.Total) - projected) / (1 - buffer))));
             var why = inputs + (rise > 0
-                ? string.Create(CultureInfo.InvariantCulture, $", use rose {ByteSize.Approximate(rise)} in {Seconds(TrendWindow)} (once more would leave {Math.Max(0, 100.0 * projected / latest.Total):0} %)")
+                ? string.Create(CultureInfo.InvariantCulture, $", use rose {ByteSize.Approximate(rise)} in {Seconds(input.Now - from)} (once more would leave {Math.Max(0, 100.0 * projected / latest.Total):0} %)")
                 : "");
             return Grow(input, latest, why, restore);
         }
 
         return Shrink(input, latest, inputs);
     }
+
+    /// <summary>How far above its earlier high the guest's use must be to count as a new high: 2 % of its memory, at least 32 MiB (the noise of page cache and the memory map of added memory).</summary>
+    private static long NewHighMargin(GuestSample latest) => Math.Max(32L << 20, latest.Total / 50);
 
     private static AutoscaleDecision Grow(AutoscaleInput input, GuestSample latest, string inputs, long need)
     {

@@ -39,13 +39,40 @@ public class AutoscalePolicyTests
     [Fact]
     public void ARiseThatAnotherLikeItWouldTakeIntoTheBufferGrowsBeforeTheBufferIsReached()
     {
-        // 40 % available, but 300 MiB went in the last seconds: once more leaves 10 %.
+        // 40 % available, but 300 MiB went in the last seconds: once more leaves 10 %. The buffer after that rise
+        // needs 50 MiB; the rise is met by as much again (fewer, larger DIMMs): 300 MiB → 384 MiB.
         var samples = Reports(Now, 10, G, i => i < 7 ? 710 * M : 410 * M);
 
         var decision = AutoscalePolicy.Decide(Input(samples, Dimms()));
 
-        Assert.Equal((AutoscaleAction.Grow, 128 * M), (decision.Action, decision.Bytes));
-        Assert.Equal("grow 128 MiB: available 40 % >= buffer 20 %, PSI some 0 %, use rose 300 MiB in 10 s (once more would leave 11 %)", decision.Reason);
+        Assert.Equal((AutoscaleAction.Grow, 384 * M), (decision.Action, decision.Bytes));
+        Assert.Equal("grow 384 MiB: available 40 % >= buffer 20 %, PSI some 0 %, use rose 300 MiB in 10 s (once more would leave 11 %)", decision.Reason);
+    }
+
+    [Fact]
+    public void ARiseAChangeAlreadyMadeRoomForIsNotCountedAgain()
+    {
+        // 250 MiB rose 6 s ago and a grow followed 3 s ago (it made room for another such rise); nothing has risen
+        // since, and 34 % available is above the buffer: no second grow for the same rise.
+        var samples = Reports(Now, 10, G, i => i < 5 ? 600 * M : 350 * M);
+
+        var decision = AutoscalePolicy.Decide(Input(samples, Dimms()) with { LastChange = Now.AddSeconds(-3) });
+
+        Assert.Equal(AutoscaleAction.Hold, decision.Action);
+        Assert.DoesNotContain("rose", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALoadComingBackToALevelItHeldEarlierIsNotProjectedFurther()
+    {
+        // 30 s of a load flipping every 5 s (300 MiB held, then freed): it rose 300 MiB in the last seconds again, but
+        // only back to the level it held 10 s before; 40 % available is above the buffer, so nothing grows.
+        var samples = Reports(Now, 30, G, i => (i / 5) % 2 == 1 ? 410 * M : 710 * M);
+
+        var decision = AutoscalePolicy.Decide(Input(samples, Dimms()));
+
+        Assert.Equal(AutoscaleAction.Hold, decision.Action);
+        Assert.DoesNotContain("rose", decision.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
