@@ -1,7 +1,7 @@
 using GuestAgent.Bench;
 using GuestAgent.VmHarness;
 
-// guest-agent-bench [model|storm|footprint|request|startup|vm|all] [--blocks N] [--runs N] [--events N]
+// guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N]
 //                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...] [--floor PATH] [--host PATH]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback)
@@ -76,9 +76,14 @@ if (scenario is "libvirt" or "all")
     figures.AddRange(await LibvirtBenchmark.RunAsync(Arg("--rounds", 5), log));
 }
 
+if (scenario is "autoscale" or "all")
+{
+    figures.AddRange(await AutoscaleBenchmark.RunAsync(Arg("--rounds", 5), Arg("--wave-minutes", 10), log));
+}
+
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--wave-minutes N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
     return 2;
 }
 

@@ -47,8 +47,8 @@ public sealed class AutoscaleScenarios(ScenarioVm vm) : IClassFixture<ScenarioVm
         using var timing = new ScenarioTimings("autoscale: a staircase OOM-killed without it, met with it, given back after the window");
         await FromBootMemoryAsync();
 
-        // Without autoscale, 64 MiB a second up to 1152 MiB does not fit into the 1 GiB guest.
-        var without = await vm.Vm.Shell.RunAsync($"{Load} stairs 64 1 1152 2 > /tmp/stairs0.log 2>&1", TimeSpan.FromMinutes(3));
+        // Without autoscale, 192 MiB every 3 s up to 1600 MiB (the issue's workload) does not fit into the 1 GiB guest.
+        var without = await vm.Vm.Shell.RunAsync($"{Load} stairs 192 3 1600 2 > /tmp/stairs0.log 2>&1", TimeSpan.FromMinutes(3));
         var killed = await OomKillsAsync();
         timing.Step($"without autoscale: exit {without.Code}, {killed} OOM kill(s)");
         Assert.NotEqual(0, without.Code);
@@ -57,7 +57,7 @@ public sealed class AutoscaleScenarios(ScenarioVm vm) : IClassFixture<ScenarioVm
 
         using var autoscale = AutoscaleRun.Start(vm.Vm, "--min", "1G", "--max", "3G", "--window", "15");
         await autoscale.WaitForAsync("autoscale-agent", TimeSpan.FromSeconds(60));
-        var stairs = await vm.Vm.Shell.RunAsync($"{Load} stairs 64 1 1152 5 > /tmp/stairs1.log 2>&1", TimeSpan.FromMinutes(3));
+        var stairs = await vm.Vm.Shell.RunAsync($"{Load} stairs 192 3 1600 5 > /tmp/stairs1.log 2>&1", TimeSpan.FromMinutes(3));
         var grown = await PluggedAsync();
         var grows = autoscale.Of("autoscale-grow");
         timing.Step($"with autoscale: exit {stairs.Code}, {await OomKillsAsync()} OOM kill(s), grown by {grown / M} MiB in {grows.Count} step(s), the first: {grows.FirstOrDefault()?["message"]}");

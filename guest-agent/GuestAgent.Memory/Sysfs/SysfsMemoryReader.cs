@@ -22,7 +22,7 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
     public MemorySnapshot Read(IReadOnlySet<int>? bootSlots = null)
     {
         var problems = new ConcurrentQueue<ReadProblem>();
-        var settings = ReadSettings(problems);
+        var settings = HotplugSettingsReader.Read(Root, problems);
         if (settings.BlockSizeBytes is not > 0)
         {
             problems.Enqueue(new ReadProblem("block_size_bytes", $"cannot read the memory block size under {Root.MemoryDirectory}"));
@@ -31,7 +31,7 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
 
         // The listings are single-threaded system-call work: let them overlap; then the blocks use every core.
         var nodesTask = Task.Run(ReadNodeMap);
-        var acpiTask = Task.Run(() => ReadAcpiDevices(problems));
+        var acpiTask = Task.Run(() => AcpiMemoryDeviceReader.ReadAll(Root, problems));
         var ids = ListBlockIds(problems);
         var blocks = ReadBlocks(ids, nodesTask.GetAwaiter().GetResult(), problems);
         var acpi = acpiTask.GetAwaiter().GetResult();
@@ -265,124 +265,5 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
         }
 
         return null;
-    }
-
-    private HotplugSettings ReadSettings(ConcurrentQueue<ReadProblem> problems)
-    {
-        var memoryDir = Root.MemoryDirectory;
-        var parameters = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        try
-        {
-            if (Directory.Exists(Root.HotplugParametersDirectory))
-            {
-                foreach (var file in Directory.EnumerateFiles(Root.HotplugParametersDirectory))
-                {
-                    if (LibcFile.TryReadText(file, out _) is { } value)
-                    {
-                        parameters[Path.GetFileName(file)] = value;
-                    }
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problems.Enqueue(new ReadProblem("memory_hotplug", $"cannot list module parameters: {e.Message}"));
-        }
-
-        var acpiEnabled = LibcFile.TryReadText(Path.Combine(Root.Path, "firmware", "acpi", "hotplug", "memory", "enabled"), out _);
-        return new HotplugSettings
-        {
-            BlockSizeBytes = SysfsValueParser.ParseHex(LibcFile.TryReadText(Path.Combine(memoryDir, "block_size_bytes"), out _)),
-            AutoOnlineBlocks = LibcFile.TryReadText(Path.Combine(memoryDir, "auto_online_blocks"), out _),
-            Parameters = parameters,
-            AcpiMemoryHotplugEnabled = SysfsValueParser.ParseBool(acpiEnabled),
-        };
-    }
-
-    private List<AcpiMemoryDevice> ReadAcpiDevices(ConcurrentQueue<ReadProblem> problems)
-    {
-        var names = LibcFile.ListNames(Root.AcpiDevicesDirectory, "PNP0C80:");
-        var read = new AcpiMemoryDevice?[names.Count];
-        Parallel.For(0, names.Count, new ParallelOptions { MaxDegreeOfParallelism = names.Count > 16 ? -1 : 1 }, i => read[i] = ReadAcpiDevice(names[i], problems));
-        var devices = read.OfType<AcpiMemoryDevice>().ToList();
-        devices.Sort((a, b) => (a.Slot ?? int.MaxValue).CompareTo(b.Slot ?? int.MaxValue) is var c and not 0
-            ? c
-            : string.CompareOrdinal(a.Name, b.Name));
-        return devices;
-    }
-
-    /// <summary>
-    /// The blocks behind <c>physical_node</c>, <c>physical_node1</c>, … A DIMM is one contiguous range whose blocks the
-    /// kernel links in address order, so when the first and last of N links are N-1 blocks apart the range is known
-    /// from those two; otherwise every link is read.
-    /// </summary>
-    private static List<int> ReadLinkedBlocks(int deviceFd, List<string> links)
-    {
-        var blockIds = new List<int>(links.Count);
-        if (links.Count == 0)
-        {
-            return blockIds;
-        }
-
-        var last = "physical_node" + (links.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (links.Count > 2
-            && links.Contains("physical_node")
-            && links.Contains(last)
-            && LinkedBlock(deviceFd, "physical_node") is { } firstId
-            && LinkedBlock(deviceFd, last) is { } lastId
-            && lastId - firstId == links.Count - 1)
-        {
-            for (var id = firstId; id <= lastId; id++)
-            {
-                blockIds.Add(id);
-            }
-
-            return blockIds;
-        }
-
-        foreach (var link in links)
-        {
-            if (LinkedBlock(deviceFd, link) is { } id)
-            {
-                blockIds.Add(id);
-            }
-        }
-
-        blockIds.Sort();
-        return blockIds;
-    }
-
-    private static int? LinkedBlock(int deviceFd, string link) =>
-        LibcFile.ReadLinkAt(deviceFd, link) is { } target && MemoryBlockName.TryParse(target.TrimEnd('/'), out var id) ? id : null;
-
-    private AcpiMemoryDevice? ReadAcpiDevice(string name, ConcurrentQueue<ReadProblem> problems)
-    {
-        {
-            var path = Path.Combine(Root.AcpiDevicesDirectory, name);
-            var fd = LibcFile.OpenDirectoryPath(path, out var errno);
-            if (fd < 0)
-            {
-                problems.Enqueue(new ReadProblem(name, $"vanished or unreadable while reading (errno {errno})"));
-                return null;
-            }
-
-            try
-            {
-                var blockIds = ReadLinkedBlocks(fd, LibcFile.ListNames(path, "physical_node"));
-                var uid = LibcFile.TryReadTextAt(fd, "uid", out _);
-                return new AcpiMemoryDevice
-                {
-                    Name = name,
-                    UidText = uid,
-                    Slot = SysfsValueParser.ParseAcpiUid(uid),
-                    Status = SysfsValueParser.ParseDecimal(LibcFile.TryReadTextAt(fd, "status", out _)),
-                    BlockIds = blockIds,
-                };
-            }
-            finally
-            {
-                LibcFile.CloseFd(fd);
-            }
-        }
     }
 }

@@ -22,7 +22,6 @@ public sealed class AgentLink : IAsyncDisposable
     public const int KeptEvents = 4096;
 
     private readonly Channel<JsonObject> _events = Channel.CreateBounded<JsonObject>(new BoundedChannelOptions(KeptEvents) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Channel<MemoryStatusReport> _statuses = Channel.CreateBounded<MemoryStatusReport>(new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
     private readonly TaskCompletionSource<string> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<ModelReport> _readyOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _pump;
@@ -31,12 +30,14 @@ public sealed class AgentLink : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly TimeProvider _time;
+    private readonly AgentStatusFeed _statuses;
 
     private AgentLink(ProtocolClient client, string path, TimeProvider time)
     {
         _client = client;
         Path = path;
         _time = time;
+        _statuses = new AgentStatusFeed(time);
         _pump = PumpAsync();
     }
 
@@ -57,9 +58,7 @@ public sealed class AgentLink : IAsyncDisposable
     public bool CanReportMemory => Hello.Capabilities.Contains("memory-status");
 
     /// <summary><c>MEMORY_STATUS</c> reports that did not match the protocol (skipped).</summary>
-    public int UnreadableStatuses => Volatile.Read(ref _unreadableStatuses);
-
-    private int _unreadableStatuses;
+    public int UnreadableStatuses => _statuses.Unreadable;
 
     /// <summary>The agent takes <c>force</c> in <c>prepare-unplug</c> (it checks capacity first).</summary>
     public bool CanForcePrepare => Hello.Capabilities.Contains("force-prepare");
@@ -178,10 +177,7 @@ public sealed class AgentLink : IAsyncDisposable
     public async Task<ModelReport> ModelSeeingAsync(Hypervisor.HypervisorMemory memory, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var model = await RefreshModelAsync(timeout, cancellationToken).ConfigureAwait(false);
-        var agrees = memory.Dimms.All(d => GuestDimm.Find(model, d) is not null)
-            && memory.VirtioMem.All(d => (GuestDimm.FindVirtioMem(model, d)?.Report.Plugged ?? 0) == d.Size)
-            && GuestDimm.GuestOnly(model, memory).Count == 0;
-        if (agrees || !Hello.Capabilities.Contains(CommandNames.Rescan))
+        if (GuestDimm.Agrees(model, memory) || !Hello.Capabilities.Contains(CommandNames.Rescan))
         {
             return model;
         }
@@ -305,18 +301,7 @@ public sealed class AgentLink : IAsyncDisposable
                 }
                 else if (name == EventNames.MemoryStatus)
                 {
-                    try
-                    {
-                        if (e["data"].Deserialize(ProtocolJsonContext.Default.MemoryStatusData) is { } status)
-                        {
-                            _statuses.Writer.TryWrite(new MemoryStatusReport(status, _time.GetUtcNow()));
-                        }
-                    }
-                    catch (JsonException)
-                    {
-                        Interlocked.Increment(ref _unreadableStatuses);
-                    }
-
+                    _statuses.Offer(e["data"]);
                     continue;
                 }
                 else if (name == EventNames.AgentStopping)
@@ -332,7 +317,7 @@ public sealed class AgentLink : IAsyncDisposable
         {
             _stopped.TrySetResult("the connection closed");
             _events.Writer.TryComplete();
-            _statuses.Writer.TryComplete();
+            _statuses.Complete();
             Volatile.Read(ref _changed).TrySetResult();
         }
     }

@@ -45,6 +45,15 @@ public sealed record GuestDimm(DimmReport Report)
             : null;
 
     /// <summary>
+    /// Whether the guest's model agrees with what the hypervisor lists: every DIMM found, each virtio-mem device's
+    /// plugged memory counted as the hypervisor's size, and nothing the hypervisor does not list.
+    /// </summary>
+    public static bool Agrees(ModelReport model, Hypervisor.HypervisorMemory memory) =>
+        memory.Dimms.All(d => Find(model, d) is not null)
+        && memory.VirtioMem.All(d => (FindVirtioMem(model, d)?.Report.Plugged ?? 0) == d.Size)
+        && GuestOnly(model, memory).Count == 0;
+
+    /// <summary>
     /// Memory the guest reports in DIMMs or virtio-mem regions that the hypervisor does not list (its ids): normally none.
     /// Right after a removal the agent may not have reread sysfs yet (<see cref="AgentLink.ModelSeeingAsync"/> asks it to).
     /// </summary>

@@ -27,18 +27,16 @@ public sealed class AutoscaleRunner
     private readonly VmProbe _probe;
     private readonly AutoscaleStep _step;
     private readonly SampleWindow _samples;
-    private AgentLink? _agent;
+    private readonly ReportSource _reports;
     private MemoryStatusReport? _latest;
     private VmReading? _vm;
     private string? _lockPath;
-    private DateTimeOffset _nextConnect = DateTimeOffset.MinValue;
     private DateTimeOffset? _lastChange;
     private int _failures;
     private string? _lastFailure;
     private DateTimeOffset? _lastFailureAt;
     private bool _yielded;
     private bool _stopped;
-    private string? _agentProblem;
 
     public AutoscaleRunner(HostOptions options, AutoscaleOptions autoscale, IHostReporter reporter, TimeProvider? time = null)
     {
@@ -49,6 +47,7 @@ public sealed class AutoscaleRunner
         _probe = new VmProbe(_options, _time);
         _step = new AutoscaleStep(_options, reporter, _time);
         _samples = new SampleWindow(autoscale.Limits);
+        _reports = new ReportSource(autoscale, _options.AgentTimeout, _time);
     }
 
     /// <summary>Steps carried out, failed, and not taken, since the start (for the end of the log and for tests).</summary>
@@ -130,9 +129,9 @@ public sealed class AutoscaleRunner
         }
 
         var decision = AutoscalePolicy.Decide(Input(now));
-        if (decision.Action == AutoscaleAction.Hold && _agentProblem is not null && _samples.Latest is null)
+        if (decision.Action == AutoscaleAction.Hold && _reports.Problem is not null && _samples.Latest is null)
         {
-            decision = AutoscaleDecision.Hold(_agentProblem);
+            decision = AutoscaleDecision.Hold(_reports.Problem);
         }
 
         if (decision.Action == AutoscaleAction.Stop)
@@ -147,7 +146,7 @@ public sealed class AutoscaleRunner
         }
 
         _log.Decision(decision, _samples.Latest, Shape(), _autoscale.DryRun);
-        if (decision.Action == AutoscaleAction.Hold || _autoscale.DryRun || _agent is null || _latest is null)
+        if (decision.Action == AutoscaleAction.Hold || _autoscale.DryRun || _reports.Agent is null || _latest is null)
         {
             if (_autoscale.DryRun && decision.Action != AutoscaleAction.Hold)
             {
@@ -165,7 +164,7 @@ public sealed class AutoscaleRunner
     private async Task StepAsync(AutoscaleDecision decision, DateTimeOffset decidedAt)
     {
         // SIGTERM ends autoscale after the step: the step itself is never cancelled (its workflows have their own limits).
-        var outcome = await _step.RunAsync(decision, _agent!, _latest!, (shape, phase) => AutoscalePolicy.Decide(Input(decidedAt) with { Vm = shape, Migration = phase }), CancellationToken.None).ConfigureAwait(false);
+        var outcome = await _step.RunAsync(decision, _reports.Agent!, _latest!, (shape, phase) => AutoscalePolicy.Decide(Input(decidedAt) with { Vm = shape, Migration = phase }), CancellationToken.None).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         switch (outcome.Result)
         {
@@ -216,74 +215,29 @@ public sealed class AutoscaleRunner
     /// <summary>Connects to the agent and asks for its reports, when there is no connection (at most every few seconds).</summary>
     private async Task KeepAgentAsync(DateTimeOffset now, CancellationToken stop)
     {
-        if (_agent is not null && !_agent.Stopped.IsCompleted)
-        {
-            return;
-        }
+        await _reports.KeepAsync(now, _options.AgentPath ?? _vm?.AgentPath, _vm?.NoAgentChannel, Lost, m => _log.Say("autoscale-agent", m), stop).ConfigureAwait(false);
 
-        if (_agent is not null)
+        void Lost(string why)
         {
-            var why = await _agent.Stopped.ConfigureAwait(false);
-            await LetGoOfAgentAsync().ConfigureAwait(false);
             _samples.Clear();
             _latest = null;
             _log.Say("autoscale-agent", $"lost the agent ({why}); connecting again");
-        }
-
-        if (now < _nextConnect)
-        {
-            return;
-        }
-
-        _nextConnect = now + _autoscale.ReconnectEvery;
-        if ((_options.AgentPath ?? _vm?.AgentPath) is not { } path)
-        {
-            _agentProblem = "no agent channel: " + (_vm?.NoAgentChannel ?? "give --agent PATH");
-            return;
-        }
-
-        AgentLink? link = null;
-        try
-        {
-            link = await AgentLink.ConnectAsync(path, _options.AgentTimeout, stop, _time).ConfigureAwait(false);
-            if (!link.CanReportMemory)
-            {
-                _agentProblem = $"the guest agent (version {link.Hello.Version}) cannot report its memory (no \"memory-status\"): upgrade it in the guest";
-                _nextConnect = now + TimeSpan.FromMinutes(1);
-                await link.DisposeAsync().ConfigureAwait(false);
-                return;
-            }
-
-            await link.WatchMemoryAsync(_autoscale.Limits.Interval, _options.AgentTimeout, stop).ConfigureAwait(false);
-            (_agent, link, _agentProblem) = (link, null, null);
-            _log.Say("autoscale-agent", $"the agent reports every {_autoscale.Limits.Interval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
-        }
-        catch (Exception e) when (e is AgentUnavailableException or Protocol.Client.ProtocolErrorException)
-        {
-            _agentProblem = "no agent: " + e.Message;
-        }
-        finally
-        {
-            if (link is not null)
-            {
-                await link.DisposeAsync().ConfigureAwait(false);
-            }
         }
     }
 
     private void Drain()
     {
-        while (_agent is not null && _agent.Statuses.TryRead(out var report))
+        while (_reports.TryRead(out var report))
         {
             _latest = report;
             if (GuestSample.From(report.Status, report.At) is { } sample)
             {
                 _samples.Add(sample);
-                _agentProblem = null;
+                _reports.Problem = null;
             }
             else
             {
-                _agentProblem = "the guest cannot read its own memory: " + (report.Status.Problem ?? "no figures");
+                _reports.Problem = "the guest cannot read its own memory: " + (report.Status.Problem ?? "no figures");
             }
         }
     }
@@ -292,7 +246,7 @@ public sealed class AutoscaleRunner
     {
         try
         {
-            _vm = await _probe.ReadAsync(_agent?.Hello.BlockSize, stop).ConfigureAwait(false);
+            _vm = await _probe.ReadAsync(_reports.Agent?.Hello.BlockSize, stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MonitorHeldException or HostCommandException or QmpException or QmpCommandException or IOException or InvalidDataException
                                       or HypervisorRefusedException or Libvirt.LibvirtException)
@@ -312,19 +266,12 @@ public sealed class AutoscaleRunner
     {
         using var turn = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var tick = Task.Delay(_autoscale.YieldCheckEvery, _time, turn.Token);
-        var report = _agent is null ? Task.Delay(Timeout.Infinite, turn.Token) : _agent.Statuses.WaitToReadAsync(turn.Token).AsTask();
+        var report = _reports.WaitAsync(turn.Token);
         await Task.WhenAny(tick, report).ConfigureAwait(false);
         await turn.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(tick, report).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         stop.ThrowIfCancellationRequested();
     }
 
-    private async Task LetGoOfAgentAsync()
-    {
-        if (_agent is { } agent)
-        {
-            _agent = null;
-            await agent.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    private Task LetGoOfAgentAsync() => _reports.LetGoAsync();
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace GuestAgent.Host.Qmp;
 
 /// <summary>ACPI _OST source events and status codes as QEMU reports them in <c>ACPI_DEVICE_OST</c> (ACPI 6, table 6-207).</summary>
@@ -29,4 +31,21 @@ public static class AcpiOstStatus
         InProgress => "eject in progress",
         _ => $"status 0x{status:x}",
     };
+
+    /// <summary>
+    /// Whether an <c>ACPI_DEVICE_OST</c> event's <paramref name="info"/> is the guest refusing the eject of the DIMM
+    /// <paramref name="id"/> (or in slot <paramref name="slot"/>): its eject request ended in neither success nor "in
+    /// progress".
+    /// </summary>
+    public static bool IsEjectRefusal(JsonObject? info, string? id, string? slot)
+    {
+        if (info is null || info["source"]?.GetValue<int>() != EjectRequest)
+        {
+            return false;
+        }
+
+        var ours = (id is not null && info["device"]?.GetValue<string>() == id) || (slot is not null && info["slot"]?.GetValue<string>() == slot && info["slot-type"]?.GetValue<string>() == "DIMM");
+        var status = info["status"]?.GetValue<int>();
+        return ours && status is not null && status != Success && status != InProgress;
+    }
 }

@@ -148,7 +148,7 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
         }
 
         var slot = dimm.Slot?.ToString(CultureInfo.InvariantCulture);
-        var outcome = await events.WaitAsync(e => IsDeleted(e, dimm) || (e.Name == "ACPI_DEVICE_OST" && IsRefusal(e.Data["info"] as JsonObject, dimm.Id, slot)), limit, cancellationToken, _time)
+        var outcome = await events.WaitAsync(e => IsDeleted(e, dimm) || (e.Name == "ACPI_DEVICE_OST" && AcpiOstStatus.IsEjectRefusal(e.Data["info"] as JsonObject, dimm.Id, slot)), limit, cancellationToken, _time)
             .ConfigureAwait(false);
         var elapsed = watch.Elapsed;
         if (outcome is null && _qmp.Closed.IsCompleted)
@@ -287,53 +287,12 @@ public sealed class QmpHypervisor : IHypervisor, ILiveMigration
     {
         var events = _qmp.Subscribe();
         var id = await _qmp.FindSerialPortIdAsync(portName, cancellationToken).ConfigureAwait(false);
-        return new PortWatch(events, id);
+        return new QmpAgentPortWatch(events, id);
     }
 
     private static bool IsDeleted(HypervisorEvent e, HypervisorDimm dimm) =>
         e.Name == "DEVICE_DELETED"
         && ((dimm.Id is not null && e.Data["device"]?.GetValue<string>() == dimm.Id) || (dimm.Path is not null && e.Data["path"]?.GetValue<string>() == dimm.Path));
 
-    private static bool IsRefusal(JsonObject? info, string? id, string? slot)
-    {
-        if (info is null || info["source"]?.GetValue<int>() != AcpiOstStatus.EjectRequest)
-        {
-            return false;
-        }
-
-        var ours = (id is not null && info["device"]?.GetValue<string>() == id) || (slot is not null && info["slot"]?.GetValue<string>() == slot && info["slot-type"]?.GetValue<string>() == "DIMM");
-        var status = info["status"]?.GetValue<int>();
-        return ours && status is not null && status != AcpiOstStatus.Success && status != AcpiOstStatus.InProgress;
-    }
-
     public ValueTask DisposeAsync() => _qmp.DisposeAsync();
-
-    /// <summary><c>VSERPORT_CHANGE {id, open: false}</c> for the agent's port; never completes when the port has no id.</summary>
-    private sealed class PortWatch : IAgentPortWatch
-    {
-        private readonly HypervisorEventSubscription _events;
-        private readonly CancellationTokenSource _stop = new();
-
-        public PortWatch(HypervisorEventSubscription events, string? portId)
-        {
-            _events = events;
-            Closed = portId is null ? new TaskCompletionSource<string>().Task : WaitAsync(portId);
-        }
-
-        public Task<string> Closed { get; }
-
-        private async Task<string> WaitAsync(string portId)
-        {
-            var e = await _events.WaitAsync(e => e.Name == "VSERPORT_CHANGE" && e.Data["id"]?.GetValue<string>() == portId && e.Data["open"]?.GetValue<bool>() == false, Timeout.InfiniteTimeSpan, _stop.Token).ConfigureAwait(false);
-            // The subscription ends with the QMP connection: that says nothing about the agent.
-            return e is null ? await new TaskCompletionSource<string>().Task.ConfigureAwait(false) : $"the guest closed the agent's port {portId} (VSERPORT_CHANGE): the agent stopped or died";
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _events.Dispose();
-            _stop.Dispose();
-        }
-    }
 }

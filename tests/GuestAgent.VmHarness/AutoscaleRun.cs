@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using GuestAgent.VmHarness;
 
-namespace GuestAgent.Vm.Tests;
+namespace GuestAgent.VmHarness;
 
 /// <summary>
 /// The real <c>guest-agent-host autoscale</c> running against a test VM with <c>--json-events</c>: its decisions and
