@@ -6,8 +6,8 @@ namespace GuestAgent.Bench;
 
 /// <summary>
 /// <c>guest-agent-host autoscale</c> on a 6.1 guest of 1 GiB (QEMU/TCG, DIMMs through QMP, the agent reporting every
-/// second), the loads of <c>tests/vm/load.py</c> run in the guest: the reaction from the guest falling under its buffer
-/// to new memory online Movable; a staircase (192 MiB every 3 s to 1600 MiB) with and without autoscale: OOM kills,
+/// second), the loads of <c>tests/vm/load.py</c> run in the guest: the reaction from the guest falling under its
+/// buffer (a step on top of a settled level) to new memory online Movable; a staircase (192 MiB every 3 s to 1600 MiB) with and without autoscale: OOM kills,
 /// the VM's peak memory against the load's, time stalled on memory (PSI full total); a square wave (700 MiB held 5 s,
 /// freed 5 s) for some minutes: its grows and shrinks.
 /// </summary>
@@ -35,23 +35,28 @@ public static partial class AutoscaleBenchmark
             }
         }
 
-        // Reaction: the onset measured in the guest (MemAvailable under 20 % of MemTotal) to a new block online Movable.
+        // Reaction: 448 MiB held for 12 s (the level the guest settles at), then 288 MiB more at once, which takes the
+        // 1 GiB guest under its 20 % buffer: from that onset (measured in the guest) to a new block online Movable, 0
+        // when autoscale came first; and from the step's start. A fresh autoscale each round (no earlier high).
         var reactions = new List<double>();
-        using (var autoscale = AutoscaleRun.Start(vm, "--min", "1G", "--max", "3G", "--window", "10"))
+        var fromStep = new List<double>();
+        for (var i = 0; i < rounds; i++)
         {
+            using var autoscale = AutoscaleRun.Start(vm, "--min", "1G", "--max", "3G", "--window", "10");
             await autoscale.WaitForAsync("autoscale-agent", TimeSpan.FromSeconds(60));
-            for (var i = 0; i < rounds; i++)
+            var output = await vm.Shell.CheckAsync($"{load} react 448 12 288 20 30", TimeSpan.FromMinutes(2));
+            var seconds = Reaction().Match(output);
+            reactions.Add(seconds.Success ? double.Parse(seconds.Groups[1].Value, CultureInfo.InvariantCulture) : double.PositiveInfinity);
+            fromStep.Add(seconds.Success ? double.Parse(seconds.Groups[2].Value, CultureInfo.InvariantCulture) : double.PositiveInfinity);
+            if (!seconds.Success)
             {
-                var output = await vm.Shell.CheckAsync($"{load} react 20 900 30", TimeSpan.FromMinutes(2));
-                var seconds = Reaction().Match(output);
-                reactions.Add(seconds.Success ? double.Parse(seconds.Groups[1].Value, CultureInfo.InvariantCulture) : double.PositiveInfinity);
-                await GivenBackAsync();
+                log.WriteLine($"autoscale vm: round {i + 1}, no new memory within 30 s; autoscale said: {string.Join(" | ", autoscale.Events.TakeLast(4).Select(e => e["message"]))}");
             }
-
+            await GivenBackAsync();
             await autoscale.TerminateAsync(TimeSpan.FromMinutes(2));
         }
 
-        log.WriteLine($"autoscale vm: reaction {string.Join(", ", reactions.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))} s");
+        log.WriteLine($"autoscale vm: reaction from the onset {string.Join(", ", reactions.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))} s; from the step's start {string.Join(", ", fromStep.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))} s");
 
         // The staircase, without and then with autoscale, on the same guest.
         await vm.Shell.CheckAsync("dmesg -c > /dev/null");
@@ -92,7 +97,7 @@ public static partial class AutoscaleBenchmark
         var reaction = Statistics.Median(reactions);
         return
         [
-            new BenchFigure($"autoscale reaction: the guest under its buffer to new memory online Movable (median of {rounds})", reaction, "s", "<= 2 s", reaction <= 2),
+            new BenchFigure($"autoscale reaction: the guest under its buffer to new memory online Movable (median of {rounds}; 0: it came first)", reaction, "s", "<= 2 s", reaction <= 2, Statistics.Median(fromStep), "from the step's start"),
             new BenchFigure("autoscale staircase 192 MiB / 3 s to 1600 MiB: OOM kills with autoscale", killsWith, "kills", "0", killsWith == 0, killsWithout, "without autoscale"),
             new BenchFigure("autoscale staircase: the VM's peak memory (the load's peak 1600 MiB)", peak / (double)M, "MiB", "reported", true, 1600, "the load"),
             new BenchFigure("autoscale staircase: time stalled on memory (PSI full total)", stalledWith, "s", "reported", true, stalledWithout, "without autoscale"),
@@ -104,6 +109,6 @@ public static partial class AutoscaleBenchmark
     [GeneratedRegex(@"full avg10=\S+ avg60=\S+ avg300=\S+ total=(\d+)")]
     private static partial Regex FullTotal();
 
-    [GeneratedRegex(@"reaction (\d+\.\d+)")]
+    [GeneratedRegex(@"reaction (\d+\.\d+) from-step (\d+\.\d+)")]
     private static partial Regex Reaction();
 }

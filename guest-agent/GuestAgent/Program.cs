@@ -1,6 +1,14 @@
 using System.CommandLine;
 using GuestAgent.Cli;
 using GuestAgent.CommandLine;
+using GuestAgent.Memory.Proc;
+
+// The agent's stoppable offline runs this executable once per block (guest-agent write-state PATH WORD): straight to
+// the write, without building the command line, as its start is part of every prepared unplug's time.
+if (args is [WriteStateCommand.Verb, var statePath, var stateWord])
+{
+    return WriteStateCommand.Run(statePath, stateWord, ProcRoot.Default);
+}
 
 var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable and tells the host which DIMMs can be unplugged")
 {

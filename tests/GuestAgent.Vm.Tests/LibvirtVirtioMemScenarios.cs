@@ -49,20 +49,39 @@ public sealed class LibvirtVirtioMemScenarios(LibvirtVirtioMemVm vm) : IClassFix
     });
 
     [Fact]
-    public Task AutoscaleBringsTheDomainUpToItsMinimumThroughLibvirt() => vm.WithGuestLogAsync(async () =>
+    public Task AutoscaleThroughLibvirtGrowsToTheMinimumMeetsAStaircaseAndGivesBackToTheMinimum() => vm.WithGuestLogAsync(async () =>
     {
-        using var timing = new ScenarioTimings("libvirt: autoscale grows the virtio-mem device to --min");
+        using var timing = new ScenarioTimings("libvirt: autoscale to --min, a staircase, given back to --min");
         var boot = (await vm.StatusAsync())["boot-memory"]!.GetValue<long>();
         Assert.Equal((0L, 0L), await VirshDeviceAsync());
         try
         {
-            using var autoscale = AutoscaleRun.Start(vm.Vm, "--min", ((boot + (256 * M)) / M).ToString(CultureInfo.InvariantCulture) + "M", "--max", "2G", "--window", "30");
-            var grow = await autoscale.WaitForAsync("autoscale-done", TimeSpan.FromSeconds(90));
-            timing.Step($"{autoscale.Of("autoscale-grow")[0]["message"]}; {grow["message"]}");
+            await vm.Vm.Shell.CheckAsync("dmesg -c > /dev/null");
+            using var autoscale = AutoscaleRun.Start(vm.Vm, "--min", ((boot + (256 * M)) / M).ToString(CultureInfo.InvariantCulture) + "M", "--max", "2G", "--window", "10");
+            var first = await autoscale.WaitForAsync("autoscale-done", TimeSpan.FromSeconds(90));
+            timing.Step($"{autoscale.Of("autoscale-grow")[0]["message"]}; {first["message"]}");
             Assert.Contains("is below the minimum", autoscale.Of("autoscale-grow")[0]["message"]!.GetValue<string>(), StringComparison.Ordinal);
             Assert.Equal((256 * M, 256 * M), await VirshDeviceAsync());
+
+            var stairs = await vm.Vm.Shell.RunAsync($"python3 {VmImage.RepositoryRoot()}/tests/vm/load.py stairs 192 3 1152 3 > /tmp/stairs.log 2>&1", TimeSpan.FromMinutes(3));
+            var peak = await VirshDeviceAsync();
+            var kills = (await vm.Vm.Shell.CheckAsync("dmesg | grep -c 'Out of memory: Killed process' || true")).Trim();
+            timing.Step($"staircase: exit {stairs.Code}, {kills} OOM kill(s), the device at {peak.Current / M} MiB after {autoscale.Of("autoscale-grow").Count} grow(s)");
+            Assert.True(stairs.Code == 0, $"the staircase ended with {stairs.Code}:\n{await vm.Vm.Shell.CheckAsync("cat /tmp/stairs.log; dmesg | tail -20")}\n{autoscale.Printed}");
+            Assert.Equal("0", kills);
+            Assert.True(peak.Current > 256 * M, autoscale.Printed);
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while ((await VirshDeviceAsync()).Current > 256 * M)
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(90), "not given back to the minimum within 90 s:\n" + autoscale.Printed);
+                await Task.Delay(500);
+            }
+
+            timing.Step($"given back to the minimum in {autoscale.Of("autoscale-shrink").Count} step(s)");
+            Assert.Equal((256 * M, 256 * M), await VirshDeviceAsync());
+            Assert.Empty(autoscale.Of("autoscale-failed"));
             Assert.Equal(0, await autoscale.TerminateAsync(TimeSpan.FromSeconds(30)));
-            Assert.Single(autoscale.Of("autoscale-grow"));
         }
         finally
         {

@@ -3,9 +3,12 @@
 
   load.py stairs STEP_MIB PERIOD_S TOTAL_MIB HOLD_S   adds STEP_MIB every PERIOD_S up to TOTAL_MIB, holds, frees
   load.py flip MIB ON_S OFF_S ROUNDS                  holds MIB for ON_S, frees it for OFF_S, ROUNDS times
-  load.py react PERCENT MIB LIMIT_S                   takes up to MIB in 32 MiB pieces; from the moment MemAvailable
-                                                      falls under PERCENT % of MemTotal (the onset) to a new memory
-                                                      block online Movable, prints "reaction SECONDS" (or "no reaction")
+  load.py react BASE_MIB HOLD_S STEP_MIB PERCENT LIMIT_S
+                                                      holds BASE_MIB for HOLD_S (a level the guest settles at), then
+                                                      takes STEP_MIB more at once; the reaction runs from MemAvailable
+                                                      falling under PERCENT % of MemTotal (the onset) to a new memory
+                                                      block online Movable, 0 when that came first ("ahead"); prints
+                                                      "reaction S from-step S ahead|after" (or "no reaction")
 
 Each step is said on stdout ("held N MiB", "freed"), then "done"; the OOM killer ending it is the failure."""
 import os
@@ -41,12 +44,6 @@ def flip(size, on, off, rounds):
         time.sleep(off)
 
 
-def meminfo():
-    with open("/proc/meminfo") as f:
-        fields = dict(line.split(":", 1) for line in f)
-    return int(fields["MemTotal"].split()[0]), int(fields["MemAvailable"].split()[0])
-
-
 def movable_blocks():
     count = 0
     root = "/sys/devices/system/memory"
@@ -60,22 +57,37 @@ def movable_blocks():
     return count
 
 
-def react(percent, size, limit):
+def available_fraction():
+    with open("/proc/meminfo") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return int(fields["MemAvailable"].split()[0]) / int(fields["MemTotal"].split()[0])
+
+
+def react(base, hold, step, percent, limit):
+    chunks = [bytearray(b"\x01") * (base * MIB)]
+    time.sleep(hold)
     before = movable_blocks()
-    chunks, onset = [], None
-    while len(chunks) * 32 < size:
+    start = time.monotonic()
+    under = online = None
+    while len(chunks) * 32 < step + 32:
         chunks.append(bytearray(b"\x01") * (32 * MIB))
-        total, available = meminfo()
-        if onset is None and available * 100 < percent * total:
-            onset = time.monotonic()
-    if onset is None:
-        sys.exit("the load never took the guest under the buffer")
-    while movable_blocks() == before:
-        if time.monotonic() - onset > limit:
+        now = time.monotonic()
+        if under is None and available_fraction() * 100 < percent:
+            under = now
+        if online is None and movable_blocks() > before:
+            online = now
+    while online is None:
+        if under is None and available_fraction() * 100 < percent:
+            under = time.monotonic()
+        if movable_blocks() > before:
+            online = time.monotonic()
+        elif time.monotonic() - start > limit:
             print("no reaction", flush=True)
             return
-        time.sleep(0.01)
-    print(f"reaction {time.monotonic() - onset:.2f}", flush=True)
+        else:
+            time.sleep(0.01)
+    ahead = under is None or online <= under
+    print(f"reaction {0.0 if ahead else online - under:.2f} from-step {online - start:.2f} {'ahead' if ahead else 'after'}", flush=True)
 
 
 if __name__ == "__main__":
@@ -85,7 +97,7 @@ if __name__ == "__main__":
     elif mode == "flip":
         flip(int(args[0]), float(args[1]), float(args[2]), int(args[3]))
     elif mode == "react":
-        react(int(args[0]), int(args[1]), float(args[2]))
+        react(int(args[0]), float(args[1]), int(args[2]), int(args[3]), float(args[4]))
     else:
         sys.exit(f"unknown load {mode}: stairs, flip or react")
     say("done")

@@ -133,6 +133,17 @@ public static class AutoscalePolicy
 
         var (limit, why) = cap.MinBy(c => c.Bytes);
         var grow = Math.Min(wanted, RoundDown(limit, vm.Granularity));
+        var starving = latest.AvailablePercent < limits.BufferPercent / 2.0 || (latest.PressureSome ?? 0) >= limits.PressurePercent;
+        if (grow <= 0 && starving && latest.PlugBudget is { } none && none < vm.Granularity
+            && cap.Where(c => c.Why != "the guest's plug budget").Min(c => RoundDown(c.Bytes, vm.Granularity)) >= vm.Granularity)
+        {
+            // The guest's budget counts the memmap against its free kernel memory, which a guest running out has
+            // little of; the kernel reclaims for a hot-add's memmap (1/64 of it) as for any allocation. Out of memory
+            // is worse than a block the ratio did not plan for: the smallest step the VM can take.
+            return new AutoscaleDecision(AutoscaleAction.Grow, vm.Granularity, vm.VirtioMem is { } tight ? [tight.Id] : [],
+                $"grow {ByteSize.Format(vm.Granularity)}: {inputs}; the guest's plug budget is {ByteSize.Format(none)}, but it is running out: the smallest step");
+        }
+
         if (grow <= 0)
         {
             return AutoscaleDecision.Hold($"would grow ({inputs}), but {why} leaves no room (memory {ByteSize.Format(vm.Current)})");

@@ -121,6 +121,27 @@ public class AutoscalePolicyTests
         }
     }
 
+    [Theory]
+    [InlineData(3, 0, true)] // 3 % available: running out; a zero budget does not stop the smallest step
+    [InlineData(15, 0, false)] // under the buffer but not running out: the budget holds
+    public void AGuestRunningOutGetsTheSmallestStepEvenWithNoPlugBudget(int availablePercent, int psi, bool grows)
+    {
+        var samples = Reports(Now, 5, G, _ => G * availablePercent / 100, psi: psi).Select(s => s with { PlugBudget = 0 }).ToList();
+
+        var decision = AutoscalePolicy.Decide(Input(samples, Dimms()));
+
+        if (grows)
+        {
+            Assert.Equal((AutoscaleAction.Grow, 128 * M), (decision.Action, decision.Bytes));
+            Assert.EndsWith("the guest's plug budget is 0 B, but it is running out: the smallest step", decision.Reason, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(AutoscaleAction.Hold, decision.Action);
+            Assert.Contains("but the guest's plug budget leaves no room", decision.Reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void AVmBelowTheMinimumGrowsToIt()
     {

@@ -86,7 +86,9 @@ public class AutoscalePropertyTests
             return d.Action switch
             {
                 AutoscaleAction.Grow => d.Bytes > 0 && d.Bytes % vm.Granularity == 0 && vm.Current + d.Bytes <= input.Limits.Max && d.Bytes <= input.Limits.Step
-                                        && (vm.Room is not { } room || d.Bytes <= room) && (latest!.PlugBudget is not { } budget || d.Bytes <= budget),
+                                        && (vm.Room is not { } room || d.Bytes <= room)
+                                        && (latest!.PlugBudget is not { } budget || d.Bytes <= budget
+                                            || (d.Bytes == vm.Granularity && (latest.AvailablePercent < input.Limits.BufferPercent / 2.0 || (latest.PressureSome ?? 0) >= input.Limits.PressurePercent))),
                 AutoscaleAction.Shrink => d.Bytes > 0 && vm.Current - d.Bytes >= Math.Max(input.Limits.Min, vm.Boot)
                                           && (vm.VirtioMem is { } device
                                               ? d.Bytes <= latest!.CanGo[device.GuestId!] && d.Bytes <= device.Size

@@ -31,15 +31,28 @@ public class PlugBudgetEvaluatorTests
     [Fact]
     public void TheMemmapMustFitIntoFreeKernelMemory()
     {
-        var zones = new List<ZoneStatistics> { new() { Node = 0, Name = "DMA32", FreePages = (160L << 20) / 4096, HighPages = 0, ManagedPages = 250_000 } };
+        var zones = new List<ZoneStatistics> { new() { Node = 0, Name = "DMA32", FreePages = (40L << 20) / 4096, HighPages = 0, ManagedPages = 250_000 } };
         var snapshot = Snapshot();
 
         var budget = PlugBudgetEvaluator.Evaluate(snapshot, TestCapacity.Available(1L << 30, zones: zones), OnlinePolicy.Default, 128L << 20);
         var onMemory = PlugBudgetEvaluator.Evaluate(Snapshot(memmap: "Y"), TestCapacity.Available(1L << 30, zones: zones), OnlinePolicy.Default, 128L << 20);
 
-        Assert.Equal((32L << 20) * 64, budget.Bytes); // 160 MiB free - 128 MiB reserve = 32 MiB of memmap: 2 GiB
-        Assert.Contains("the memmap of new memory (1/64 of it)", budget.Reason, StringComparison.Ordinal);
+        // 40 MiB free - 16 MiB to spare = 24 MiB of memmap: 1.5 GiB of new memory.
+        Assert.Equal((24L << 20) * 64, budget.Bytes);
+        Assert.Contains("the memmap of new memory (1/64 of it) must fit there with 16 MiB to spare", budget.Reason, StringComparison.Ordinal);
         Assert.Contains("Movable memory may grow", onMemory.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AGuestShortOfMemoryStillHasABudgetForTheMemmap()
+    {
+        // 20 MiB free in the kernel zone (a guest at a few percent available): less than the 128 MiB reserve, but the
+        // memmap of 256 MiB is 4 MiB; keeping the whole reserve free would leave the guest that needs memory none.
+        var zones = new List<ZoneStatistics> { new() { Node = 0, Name = "DMA32", FreePages = (20L << 20) / 4096, HighPages = 0, ManagedPages = 250_000 } };
+
+        var budget = PlugBudgetEvaluator.Evaluate(Snapshot(), TestCapacity.Available(30L << 20, zones: zones), OnlinePolicy.Default, 128L << 20);
+
+        Assert.Equal((4L << 20) * 64, budget.Bytes);
     }
 
     [Fact]
