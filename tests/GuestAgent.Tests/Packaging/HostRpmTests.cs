@@ -7,6 +7,7 @@ namespace GuestAgent.Tests.Packaging;
 /// rpmlint, the packaged NativeAOT binary running, and the templated autoscale unit checked by systemd's own
 /// <c>systemd-analyze verify</c> and <c>security</c>.
 /// </summary>
+[Collection(RpmCollection.Name)]
 public sealed class HostRpmTests(HostRpmPackage rpm) : IClassFixture<HostRpmPackage>
 {
     private const string Unit = "guest-agent-autoscale@.service";

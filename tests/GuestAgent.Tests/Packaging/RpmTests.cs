@@ -9,6 +9,7 @@ namespace GuestAgent.Tests.Packaging;
 /// scripts, rpmlint, the packaged NativeAOT binary actually running (here, and on Debian 11's glibc), the glibc it
 /// needs (RHEL 8's 2.28 at most), and install → upgrade → erase in a private rpm root keeping what a user changed.
 /// </summary>
+[Collection(RpmCollection.Name)]
 public sealed class RpmTests(RpmPackages rpm) : IClassFixture<RpmPackages>
 {
     private static async Task<string> QueryAsync(string package, params string[] query)
