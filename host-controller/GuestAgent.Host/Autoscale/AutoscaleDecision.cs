@@ -7,5 +7,8 @@ namespace GuestAgent.Host.Autoscale;
 /// <param name="Reason">Why, with the inputs that decided it.</param>
 public sealed record AutoscaleDecision(AutoscaleAction Action, long Bytes, IReadOnlyList<string> Devices, string Reason)
 {
+    /// <summary>A grow past the guest's plug budget: the smallest step for a guest running out (carried out with force).</summary>
+    public bool PastBudget { get; init; }
+
     public static AutoscaleDecision Hold(string reason) => new(AutoscaleAction.Hold, 0, [], reason);
 }

@@ -141,7 +141,7 @@ public static class AutoscalePolicy
             // little of; the kernel reclaims for a hot-add's memmap (1/64 of it) as for any allocation. Out of memory
             // is worse than a block the ratio did not plan for: the smallest step the VM can take.
             return new AutoscaleDecision(AutoscaleAction.Grow, vm.Granularity, vm.VirtioMem is { } tight ? [tight.Id] : [],
-                $"grow {ByteSize.Format(vm.Granularity)}: {inputs}; the guest's plug budget is {ByteSize.Format(none)}, but it is running out: the smallest step");
+                $"grow {ByteSize.Format(vm.Granularity)}: {inputs}; the guest's plug budget is {ByteSize.Format(none)}, but it is running out: the smallest step") { PastBudget = true };
         }
 
         if (grow <= 0)

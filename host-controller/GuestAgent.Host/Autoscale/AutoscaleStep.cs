@@ -15,7 +15,8 @@ namespace GuestAgent.Host.Autoscale;
 /// One step of autoscale, the only time it holds the VM's lock: opens the VM as any command does (lock named after
 /// the step, state file reconciled, the agent connection autoscale keeps), reads it again and decides again with what
 /// it reads now, and carries the decision out through the same workflows as <c>plug</c>, <c>unplug</c> and
-/// <c>set-memory</c> (journaled, rolled back on failure, every removed DIMM prepared by the guest first). Never forced.
+/// <c>set-memory</c> (journaled, rolled back on failure, every removed DIMM prepared by the guest first). Never forced, but for the one grow past a zero plug budget
+/// the policy gives a guest running out (<see cref="AutoscaleDecision.PastBudget"/>).
 /// </summary>
 public sealed class AutoscaleStep(HostOptions options, IHostReporter reporter, TimeProvider time)
 {
@@ -77,13 +78,13 @@ public sealed class AutoscaleStep(HostOptions options, IHostReporter reporter, T
         {
             var model = await session.Agent!.ModelSeeingAsync(memory, session.Options.AgentTimeout, cancellationToken).ConfigureAwait(false);
             var target = memory.CurrentMemory + (decision.Action == AutoscaleAction.Grow ? decision.Bytes : -decision.Bytes);
-            await VirtioMemResizeWorkflow.RunAsync(session, memory, model, target, force: false, cancellationToken).ConfigureAwait(false);
+            await VirtioMemResizeWorkflow.RunAsync(session, memory, model, target, force: decision.PastBudget, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         if (decision.Action == AutoscaleAction.Grow)
         {
-            await PlugWorkflow.RunAsync(session, decision.Bytes, node: null, force: false, cancellationToken).ConfigureAwait(false);
+            await PlugWorkflow.RunAsync(session, decision.Bytes, node: null, force: decision.PastBudget, cancellationToken).ConfigureAwait(false);
             return;
         }
 

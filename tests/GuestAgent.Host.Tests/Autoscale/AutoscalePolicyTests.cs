@@ -132,7 +132,7 @@ public class AutoscalePolicyTests
 
         if (grows)
         {
-            Assert.Equal((AutoscaleAction.Grow, 128 * M), (decision.Action, decision.Bytes));
+            Assert.Equal((AutoscaleAction.Grow, 128 * M, true), (decision.Action, decision.Bytes, decision.PastBudget));
             Assert.EndsWith("the guest's plug budget is 0 B, but it is running out: the smallest step", decision.Reason, StringComparison.Ordinal);
         }
         else
