@@ -104,6 +104,10 @@ public static class AutoscalePolicy
         return Shrink(input, latest, inputs);
     }
 
+    /// <summary>Running out: available under half the buffer, or PSI at the threshold (the one case a grow may pass a zero plug budget).</summary>
+    public static bool RunningOut(GuestSample latest, AutoscaleLimits limits) =>
+        latest.AvailablePercent < limits.BufferPercent / 2.0 || (latest.PressureSome ?? 0) >= limits.PressurePercent;
+
     /// <summary>How far above its earlier high the guest's use must be to count as a new high: 2 % of its memory, at least 32 MiB (the noise of page cache and the memory map of added memory).</summary>
     private static long NewHighMargin(GuestSample latest) => Math.Max(32L << 20, latest.Total / 50);
 
@@ -126,6 +130,8 @@ public static class AutoscalePolicy
             cap.Add((room, vm.VirtioMem is null ? "the room under maxmem and the free slots" : "the device's largest size"));
         }
 
+        // What the hypervisor and the limits allow, before the guest's own budget (a guest running out may pass that).
+        var roomBesideBudget = cap.Min(c => RoundDown(c.Bytes, vm.Granularity));
         if (latest.PlugBudget is { } budget)
         {
             cap.Add((budget, "the guest's plug budget"));
@@ -133,9 +139,7 @@ public static class AutoscalePolicy
 
         var (limit, why) = cap.MinBy(c => c.Bytes);
         var grow = Math.Min(wanted, RoundDown(limit, vm.Granularity));
-        var starving = latest.AvailablePercent < limits.BufferPercent / 2.0 || (latest.PressureSome ?? 0) >= limits.PressurePercent;
-        if (grow <= 0 && starving && latest.PlugBudget is { } none && none < vm.Granularity
-            && cap.Where(c => c.Why != "the guest's plug budget").Min(c => RoundDown(c.Bytes, vm.Granularity)) >= vm.Granularity)
+        if (grow <= 0 && RunningOut(latest, limits) && latest.PlugBudget is { } none && none < vm.Granularity && roomBesideBudget >= vm.Granularity)
         {
             // The guest's budget counts the memmap against its free kernel memory, which a guest running out has
             // little of; the kernel reclaims for a hot-add's memmap (1/64 of it) as for any allocation. Out of memory

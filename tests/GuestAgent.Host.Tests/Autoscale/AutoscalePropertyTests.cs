@@ -88,7 +88,7 @@ public class AutoscalePropertyTests
                 AutoscaleAction.Grow => d.Bytes > 0 && d.Bytes % vm.Granularity == 0 && vm.Current + d.Bytes <= input.Limits.Max && d.Bytes <= input.Limits.Step
                                         && (vm.Room is not { } room || d.Bytes <= room)
                                         && (latest!.PlugBudget is not { } budget || d.Bytes <= budget
-                                            || (d.Bytes == vm.Granularity && (latest.AvailablePercent < input.Limits.BufferPercent / 2.0 || (latest.PressureSome ?? 0) >= input.Limits.PressurePercent))),
+                                            || (d.Bytes == vm.Granularity && AutoscalePolicy.RunningOut(latest, input.Limits))),
                 AutoscaleAction.Shrink => d.Bytes > 0 && vm.Current - d.Bytes >= Math.Max(input.Limits.Min, vm.Boot)
                                           && (vm.VirtioMem is { } device
                                               ? d.Bytes <= latest!.CanGo[device.GuestId!] && d.Bytes <= device.Size
