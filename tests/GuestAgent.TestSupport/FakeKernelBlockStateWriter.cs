@@ -109,6 +109,48 @@ public sealed class FakeKernelBlockStateWriter(FakeSysfsTree tree, FakeProcTree?
     }
 
     /// <summary>
+    /// As the real writer's child does: each block in turn within one time limit for them all, stopping at the first
+    /// failure; a stop fails the block in progress with EINTR (its scripted delay cut short, the block left online).
+    /// </summary>
+    public async Task<IReadOnlyList<BlockWriteResult>> OfflineInTurnAsync(
+        IReadOnlyList<int> blockIds, TimeSpan timeLimit, Action<int>? offlined, CancellationToken cancellationToken)
+    {
+        var results = new List<BlockWriteResult>();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var id in blockIds)
+        {
+            var left = timeLimit == Timeout.InfiniteTimeSpan ? timeLimit : timeLimit - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            BlockWriteResult result;
+            try
+            {
+                result = cancellationToken.IsCancellationRequested ? BlockWriteResult.Stopped
+                    : left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero ? BlockWriteResult.Timeout(timeLimit)
+                    : await WriteAsync(id, BlockStateRequest.Offline, left, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                Writes.Enqueue((id, BlockStateWords.Format(BlockStateRequest.Offline), false));
+                result = BlockWriteResult.Stopped;
+            }
+
+            if (result.TimedOut)
+            {
+                result = BlockWriteResult.Timeout(timeLimit);
+            }
+
+            results.Add(result);
+            if (!result.Succeeded)
+            {
+                break;
+            }
+
+            offlined?.Invoke(id);
+        }
+
+        return results;
+    }
+
+    /// <summary>
     /// The kernel's <c>valid_zones</c> of an offline block (drivers/base/memory.c, <c>default_zone_for_pfn</c>): the zone
     /// whose span (lowest to highest online block of the node, as the kernel shrinks spans on offline) contains the
     /// block comes first when only one of Normal and Movable does; otherwise the kernel zone (without movable_node).

@@ -44,7 +44,7 @@ public sealed class MemoryAgent
         var reader = new SysfsMemoryReader(options.ToSysfsRoot(), iomemPath: options.ToProcRoot().Iomem);
         var capacity = _capacity = new CapacityReader(options.ToProcRoot());
         var journal = new UnplugJournal(options.RuntimeDirectory, logger);
-        var preparer = new UnplugPreparer(writer, time, logger);
+        var preparer = new UnplugPreparer(writer, logger);
         _state = new AgentState(options.ToPolicy());
         _settings = new KernelOnliningSettings(writer, options.RuntimeDirectory, options.KernelAutoOnline, logger);
         _loop = new ReconcileLoop(options.SettleDelay, options.ResyncInterval, time, logger);

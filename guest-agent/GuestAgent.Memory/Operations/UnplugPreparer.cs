@@ -7,11 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace GuestAgent.Memory.Operations;
 
 /// <summary>
-/// Offlines a DIMM's blocks ahead of unplug, lowest address first, within one time limit for the whole DIMM; if any
-/// block fails, re-onlines the ones it offlined (highest first, each into the zone it was in) so the DIMM is as it
+/// Offlines a DIMM's blocks ahead of unplug, lowest address first, in one stoppable writer within one time limit for
+/// the whole DIMM; if any block fails, re-onlines the ones it offlined (highest first, each into the zone it was in) so the DIMM is as it
 /// was. The reverse, re-onlining a DIMM's offline blocks, is <see cref="OnlineAgainAsync"/>.
 /// </summary>
-public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, ILogger logger)
+public sealed class UnplugPreparer(IBlockStateWriter writer, ILogger logger)
 {
     /// <param name="snapshot">The model.</param>
     /// <param name="dimm">The DIMM.</param>
@@ -27,7 +27,10 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
         var remaining = new StrongBox<long>(blocks.Count(b => b.State != BlockState.Offline) * snapshot.BlockSize);
         using var watch = guard?.Invoke(() => Interlocked.Read(ref remaining.Value), cancellationToken);
         var token = watch?.Token ?? cancellationToken;
-        var started = time.GetTimestamp();
+        var pending = blocks.Where(b => b.State != BlockState.Offline).ToList();
+        var results = await writer.OfflineInTurnAsync(
+            pending.Select(b => b.Id).ToList(), timeLimit, _ => Interlocked.Add(ref remaining.Value, -snapshot.BlockSize), token).ConfigureAwait(false);
+        var next = 0;
         foreach (var block in blocks)
         {
             if (block.State == BlockState.Offline)
@@ -36,15 +39,16 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
                 continue;
             }
 
-            var left = timeLimit == Timeout.InfiniteTimeSpan ? timeLimit : timeLimit - time.GetElapsedTime(started);
-            var result = left == Timeout.InfiniteTimeSpan || left > TimeSpan.Zero
-                ? await OfflineOneAsync(block, left, token, watch).ConfigureAwait(false)
-                : BlockWriteResult.Timeout(timeLimit);
+            var result = next < results.Count ? results[next++] : BlockWriteResult.Failed(Errno.EIO, "the writer did not get to it");
+            if (!result.Succeeded && token.IsCancellationRequested && result.Errno == Errno.EINTR && !result.TimedOut)
+            {
+                result = BlockWriteResult.Failed(Errno.EINTR, watch?.Reason is { } reason ? "stopped early: " + reason : "cancelled");
+            }
+
             outcomes.Add(BlockOutcome.From(block.Id, BlockStateRequest.Offline, result, "offlined"));
             if (result.Succeeded)
             {
                 offlined.Add(block);
-                Interlocked.Add(ref remaining.Value, -snapshot.BlockSize);
                 continue;
             }
 
@@ -57,19 +61,6 @@ public sealed class UnplugPreparer(IBlockStateWriter writer, TimeProvider time, 
 
         logger.LogInformation("{Dimm} is offline and ready to be unplugged", dimm.Id);
         return new DimmOperationResult(dimm.Id, DimmOperationResult.PrepareUnplug, true, "every block is offline", outcomes);
-    }
-
-    /// <summary>A cancelled offline is a failed one: the child writer was killed, the kernel rolled the block back.</summary>
-    private async Task<BlockWriteResult> OfflineOneAsync(MemoryBlock block, TimeSpan left, CancellationToken cancellationToken, OfflineGuard? guard)
-    {
-        try
-        {
-            return await writer.WriteAsync(block.Id, BlockStateRequest.Offline, left, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return BlockWriteResult.Failed(Errno.EINTR, guard?.Reason is { } reason ? "stopped early: " + reason : "cancelled");
-        }
     }
 
     /// <summary>Onlines every offline block of the DIMM, highest address first, into <paramref name="zone"/>.</summary>

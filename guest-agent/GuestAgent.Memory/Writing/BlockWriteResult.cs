@@ -24,5 +24,8 @@ public sealed record BlockWriteResult
         Message = $"stopped after {after.TotalSeconds:0.#} s (time limit reached; the kernel rolled the block back)",
     };
 
+    /// <summary>The write was stopped on request (a cancel, the guard): EINTR, as the kernel answers a signalled writer.</summary>
+    public static BlockWriteResult Stopped { get; } = Failed(Writing.Errno.EINTR, "stopped on request (the kernel rolled the block back)");
+
     public override string ToString() => Message;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using GuestAgent.Memory.Sysfs;
 
@@ -7,9 +6,10 @@ namespace GuestAgent.Memory.Writing;
 /// <summary>
 /// Writes <c>memoryN/state</c> and <c>auto_online_blocks</c> under a <see cref="SysfsRoot"/>. Onlining is written
 /// in-process (it takes 10–60 ms). Offlining with a time limit or a stop is written by a child process
-/// (<see cref="StateWriterCommand"/>) that is killed with SIGKILL to stop it: the kernel retries page migration for
-/// as long as the writer lives and stops only for a fatal signal, which a thread of this process cannot receive
-/// without the whole agent dying. The child's exit code is the kernel's errno.
+/// (<see cref="OfflineWriterRun"/>, one for all the blocks of a DIMM) that is killed with SIGKILL to stop it: a signal
+/// makes the kernel give up the migration and roll the block back, and the signal that stops a writer must not stop the
+/// agent; the child is also the OOM killer's first choice, so a guest that runs short while a DIMM goes offline loses
+/// the offline, not its work. The child reports the kernel's errno per block.
 /// </summary>
 public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand child) : IBlockStateWriter
 {
@@ -18,8 +18,35 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
         var path = root.BlockAttribute(blockId, "state");
         var word = BlockStateWords.Format(request);
         return request == BlockStateRequest.Offline && (timeLimit != Timeout.InfiniteTimeSpan || cancellationToken.CanBeCanceled)
-            ? WriteInChildAsync(path, word, timeLimit, cancellationToken)
+            ? WriteInChildAsync(child, path, word, timeLimit, cancellationToken)
             : Task.Run(() => WriteInProcess(path, word), cancellationToken);
+    }
+
+    /// <summary>With a time limit or a stop, one child process writes them all (<see cref="OfflineWriterRun"/>); else in-process.</summary>
+    public async Task<IReadOnlyList<BlockWriteResult>> OfflineInTurnAsync(
+        IReadOnlyList<int> blockIds, TimeSpan timeLimit, Action<int>? offlined, CancellationToken cancellationToken)
+    {
+        var word = BlockStateWords.Format(BlockStateRequest.Offline);
+        if (timeLimit != Timeout.InfiniteTimeSpan || cancellationToken.CanBeCanceled)
+        {
+            var paths = blockIds.Select(id => root.BlockAttribute(id, "state")).ToList();
+            return await OfflineWriterRun.RunAsync(child, paths, word, timeLimit, i => offlined?.Invoke(blockIds[i]), cancellationToken).ConfigureAwait(false);
+        }
+
+        var results = new List<BlockWriteResult>();
+        foreach (var id in blockIds)
+        {
+            var result = await Task.Run(() => WriteInProcess(root.BlockAttribute(id, "state"), word), CancellationToken.None).ConfigureAwait(false);
+            results.Add(result);
+            if (!result.Succeeded)
+            {
+                break;
+            }
+
+            offlined?.Invoke(id);
+        }
+
+        return results;
     }
 
     public string? ReadAutoOnlineBlocks() => LibcFile.TryReadText(AutoOnlinePath, out _);
@@ -69,59 +96,10 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
         }
     }
 
-    private async Task<BlockWriteResult> WriteInChildAsync(string path, string word, TimeSpan timeLimit, CancellationToken cancellationToken)
+    private static async Task<BlockWriteResult> WriteInChildAsync(StateWriterCommand child, string path, string word, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(child.FileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in child.Arguments.Append(path).Append(word))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = start };
-        try
-        {
-            process.Start();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            return BlockWriteResult.Failed(Errno.ENOENT, $"cannot start {child.FileName} to write '{word}' to {path}");
-        }
-
-        process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (timeLimit != Timeout.InfiniteTimeSpan)
-        {
-            limit.CancelAfter(timeLimit);
-        }
-
-        try
-        {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGKILL: a fatal signal is what makes the kernel stop migrating and roll the block back.
-            process.Kill(entireProcessTree: false);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            return BlockWriteResult.Timeout(timeLimit);
-        }
-
-        return process.ExitCode switch
-        {
-            0 => BlockWriteResult.Ok,
-            StateWriterCommand.UsageExitCode => BlockWriteResult.Failed(Errno.EIO, $"the state writer refused its arguments: {(await stderr.ConfigureAwait(false)).Trim()}"),
-            > 128 => BlockWriteResult.Failed(Errno.EINTR, $"writing '{word}' to {path}: the writer was killed by signal {process.ExitCode - 128}"
-                + (process.ExitCode - 128 == 9 ? " (the kernel's OOM killer picks it first when the guest runs out of memory)" : "")),
-            var code => BlockWriteResult.Failed((Errno)code, $"writing '{word}' to {path}: {ErrnoNames.Describe((Errno)code)}"),
-        };
+        var results = await OfflineWriterRun.RunAsync(child, [path], word, timeLimit, null, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return results[^1];
     }
 }

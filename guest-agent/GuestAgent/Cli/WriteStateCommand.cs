@@ -5,9 +5,11 @@ using GuestAgent.Memory.Writing;
 namespace GuestAgent.Cli;
 
 /// <summary>
-/// <c>guest-agent write-state PATH WORD</c> (hidden): the child the agent runs to offline a block so that it can be
-/// stopped (see <see cref="SysfsBlockStateWriter"/>). It makes itself the OOM killer's first choice, writes the word
-/// once and exits with the kernel's errno (0 on success, 255 for bad arguments).
+/// <c>guest-agent write-state PATH… WORD</c> (hidden): the child the agent runs to offline a DIMM's blocks so that it
+/// can be stopped (see <see cref="SysfsBlockStateWriter"/>). It makes itself the OOM killer's first choice, writes the
+/// word to each block's state in turn, prints each outcome on a line (0 or the kernel's errno) as it goes, stops at the
+/// first failure and exits with its errno (0 when all succeeded, 255 for bad arguments). One path is the form an agent
+/// before 0.2 runs.
 /// </summary>
 public static class WriteStateCommand
 {
@@ -18,19 +20,18 @@ public static class WriteStateCommand
 
     public static Command Create()
     {
-        var path = new Argument<string>("PATH") { Description = "A memory block's state attribute" };
-        var word = new Argument<string>("WORD") { Description = "The state to write" };
-        var command = new Command(Verb, "Write one memory block state (the agent's stoppable offline)") { path, word };
+        var words = new Argument<string[]>("PATH… WORD") { Description = "Memory blocks' state attributes, then the state to write", Arity = ArgumentArity.OneOrMore };
+        var command = new Command(Verb, "Write memory block states in turn (the agent's stoppable offline)") { words };
         command.Hidden = true;
-        command.SetAction(result => Run(result.GetValue(path)!, result.GetValue(word)!, ProcRoot.Default));
+        command.SetAction(result => Run(result.GetValue(words)!, ProcRoot.Default, Console.Out));
         return command;
     }
 
-    public static int Run(string path, string word, ProcRoot proc)
+    public static int Run(IReadOnlyList<string> arguments, ProcRoot proc, TextWriter output)
     {
-        if (!BlockStateWords.TryParse(word, out _) || Path.GetFileName(path) != "state")
+        if (arguments.Count < 2 || !BlockStateWords.TryParse(arguments[^1], out _) || arguments.Take(arguments.Count - 1).Any(p => Path.GetFileName(p) != "state"))
         {
-            Console.Error.WriteLine($"guest-agent {Verb}: expected a memory block's state file and a state word, got '{path}' '{word}'");
+            Console.Error.WriteLine($"guest-agent {Verb}: expected memory blocks' state files and a state word, got '{string.Join("' '", arguments)}'");
             return StateWriterCommand.UsageExitCode;
         }
 
@@ -43,7 +44,19 @@ public static class WriteStateCommand
             // The write still happens; the agent's own protection does not depend on this.
         }
 
-        var result = SysfsBlockStateWriter.WriteInProcess(path, word);
-        return result.Succeeded ? 0 : result.Errno is { } errno ? (int)errno : (int)Errno.EIO;
+        var word = arguments[^1];
+        for (var i = 0; i < arguments.Count - 1; i++)
+        {
+            var result = SysfsBlockStateWriter.WriteInProcess(arguments[i], word);
+            var code = result.Succeeded ? 0 : result.Errno is { } errno ? (int)errno : (int)Errno.EIO;
+            output.WriteLine(code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            output.Flush();
+            if (code != 0)
+            {
+                return code;
+            }
+        }
+
+        return 0;
     }
 }

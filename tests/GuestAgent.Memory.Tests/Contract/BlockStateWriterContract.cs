@@ -87,6 +87,28 @@ public abstract class BlockStateWriterContract
         Assert.Equal(ZoneNames.Movable, reader.ReadBlock(block)!.Zone);
     }
 
+    /// <summary>A DIMM's offline in one writer: each block in turn, each one told as it goes, stopping at the first failure.</summary>
+    [Fact]
+    public async Task OffliningInTurnStopsAtTheFirstFailure()
+    {
+        var (writer, reader, movable) = Target();
+        var (lower, top) = (movable[^2], movable[^1]);
+        var told = new List<int>();
+
+        var results = await writer.OfflineInTurnAsync([top, lower, top, lower], TimeSpan.FromSeconds(120), told.Add, Token);
+        var backLower = await writer.WriteAsync(lower, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, Token);
+        var backTop = await writer.WriteAsync(top, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, Token);
+
+        Assert.Equal(3, results.Count);
+        Assert.True(results[0].Succeeded, results[0].Message);
+        Assert.True(results[1].Succeeded, results[1].Message);
+        Assert.Equal(Errno.EINVAL, results[2].Errno); // already offline
+        Assert.Equal([top, lower], told);
+        Assert.True(backLower.Succeeded && backTop.Succeeded, backLower.Message + "; " + backTop.Message);
+        Assert.Equal(ZoneNames.Movable, reader.ReadBlock(lower)!.Zone);
+        Assert.Equal(ZoneNames.Movable, reader.ReadBlock(top)!.Zone);
+    }
+
     [Fact]
     public async Task OffliningABlockThatSpansZonesIsEinval()
     {

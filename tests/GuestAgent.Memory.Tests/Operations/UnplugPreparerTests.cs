@@ -15,7 +15,7 @@ public class UnplugPreparerTests
     {
         _tree.AddBootMemory(8).AddDimm(0, 32, 3, "online", "Movable");
         _writer = new FakeKernelBlockStateWriter(_tree);
-        _preparer = new UnplugPreparer(_writer, TimeProvider.System, new RecordingLogger());
+        _preparer = new UnplugPreparer(_writer, new RecordingLogger());
     }
 
     private Task<DimmOperationResult> OfflineAsync(TimeSpan? limit = null, CancellationToken? cancellation = null)

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+
+namespace GuestAgent.Memory.Writing;
+
+/// <summary>
+/// One run of the stoppable offline writer (<see cref="StateWriterCommand"/>, started as <c>FILE ARGUMENTS… PATH…
+/// WORD</c>): a child process that writes the word to each path in turn, says each outcome on a line of its own as it
+/// goes (0 or the kernel's errno), and stops at the first failure. One process for a whole DIMM, so the cost of a
+/// start is paid once, not per block. To stop it, it is killed with SIGKILL: the kernel retries page migration for as
+/// long as the writer lives, a fatal signal makes it give up and roll the block in progress back.
+/// </summary>
+internal static class OfflineWriterRun
+{
+    public static async Task<IReadOnlyList<BlockWriteResult>> RunAsync(
+        StateWriterCommand child, IReadOnlyList<string> paths, string word, TimeSpan timeLimit, Action<int>? done, CancellationToken cancellationToken)
+    {
+        var results = new List<BlockWriteResult>();
+        if (paths.Count == 0)
+        {
+            return results;
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return [BlockWriteResult.Stopped];
+        }
+
+        if (timeLimit != Timeout.InfiniteTimeSpan && timeLimit <= TimeSpan.Zero)
+        {
+            return [BlockWriteResult.Timeout(timeLimit)];
+        }
+
+        var start = new ProcessStartInfo(child.FileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in child.Arguments.Concat(paths).Append(word))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return [BlockWriteResult.Failed(Errno.ENOENT, $"cannot start {child.FileName} to write '{word}' to {paths[0]}")];
+        }
+
+        process.StandardInput.Close();
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var lines = ReadOutcomesAsync(process.StandardOutput, paths, word, results, done);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (timeLimit != Timeout.InfiniteTimeSpan)
+        {
+            limit.CancelAfter(timeLimit);
+        }
+
+        var stopped = false;
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: false);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            stopped = true;
+        }
+
+        await lines.ConfigureAwait(false);
+        if (results.Count > 0 && !results[^1].Succeeded)
+        {
+            return results; // the writer said which block failed, and how
+        }
+
+        if (results.Count == paths.Count && process.ExitCode == 0)
+        {
+            return results;
+        }
+
+        var path = paths[Math.Min(results.Count, paths.Count - 1)];
+        results.Add(process.ExitCode switch
+        {
+            _ when stopped => cancellationToken.IsCancellationRequested ? BlockWriteResult.Stopped : BlockWriteResult.Timeout(timeLimit),
+            StateWriterCommand.UsageExitCode => BlockWriteResult.Failed(Errno.EIO, $"the state writer refused its arguments: {(await stderr.ConfigureAwait(false)).Trim()}"),
+            > 128 => BlockWriteResult.Failed(Errno.EINTR, $"writing '{word}' to {path}: the writer was killed by signal {process.ExitCode - 128}"
+                + (process.ExitCode - 128 == 9 ? " (the kernel's OOM killer picks it first when the guest runs out of memory)" : "")),
+            0 => BlockWriteResult.Failed(Errno.EIO, $"writing '{word}' to {path}: the writer ended without saying how"),
+            var code => BlockWriteResult.Failed((Errno)code, $"writing '{word}' to {path}: {ErrnoNames.Describe((Errno)code)}"),
+        });
+        return results;
+    }
+
+    /// <summary>One line per path written: 0 or the errno. A line that is not a number ends the reading (the exit code tells).</summary>
+    private static async Task ReadOutcomesAsync(StreamReader output, IReadOnlyList<string> paths, string word, List<BlockWriteResult> results, Action<int>? done)
+    {
+        while (results.Count < paths.Count && await output.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+        {
+            if (!int.TryParse(line, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code))
+            {
+                break;
+            }
+
+            var path = paths[results.Count];
+            if (code != 0)
+            {
+                results.Add(BlockWriteResult.Failed((Errno)code, $"writing '{word}' to {path}: {ErrnoNames.Describe((Errno)code)}"));
+                break;
+            }
+
+            results.Add(BlockWriteResult.Ok);
+            done?.Invoke(results.Count - 1);
+        }
+
+        _ = await output.ReadToEndAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+}
