@@ -2,7 +2,7 @@ using GuestAgent.Bench;
 using GuestAgent.VmHarness;
 
 // guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N]
-//                   [--requests N] [--idle SECONDS] [--rounds N] [--binary NAME=PATH ...] [--floor PATH] [--host PATH]
+//                   [--requests N] [--idle SECONDS] [--rounds N] [--unplug-rounds N] [--binary NAME=PATH ...] [--floor PATH] [--host PATH]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Arg(string name, int fallback)
 {
@@ -63,7 +63,7 @@ if (scenario is "startup" or "all")
 
 if (scenario is "vm" or "all")
 {
-    figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), log));
+    figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), Arg("--unplug-rounds", 3), log));
 }
 
 if (scenario is "virtio-mem" or "all")
@@ -83,7 +83,7 @@ if (scenario is "autoscale" or "all")
 
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--wave-minutes N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--unplug-rounds N] [--wave-minutes N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
     return 2;
 }
 

@@ -20,7 +20,11 @@ public static partial class VmBenchmark
     // added (its node not yet set) dereferences a NULL node in zone_for_pfn_range and kills the reader (seen here).
     private const string Wait = "m=/sys/devices/system/memory; n=0; while [ $n -lt 2000000 ]; do n=$((n+1)); a=; b=; s=; t=; [ -r $m/memory32/state ] && read s < $m/memory32/state; [ -r $m/memory33/state ] && read t < $m/memory33/state; if [ \"$s $t\" = 'online online' ]; then read a < $m/memory32/valid_zones; read b < $m/memory33/valid_zones; [ \"$a $b\" = 'Movable Movable' ] && exit 0; fi; done; exit 1";
 
-    public static async Task<IReadOnlyList<BenchFigure>> RunAsync(int rounds, TextWriter log)
+    private const string Fill200 = "dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>/dev/null";
+
+    private const long M = 1L << 20;
+
+    public static async Task<IReadOnlyList<BenchFigure>> RunAsync(int rounds, int unplugRounds, TextWriter log)
     {
         await using var vm = await TestVm.StartAsync();
         await using var qmp = await QmpTestClient.ConnectAsync(vm.QmpSocket);
@@ -44,9 +48,24 @@ public static partial class VmBenchmark
         await vm.StartAgentAsync();
         log.WriteLine($"vm: device_add to all Movable: agent {Show(agent)}; agent without the kernel fast path {Show(userSpace)}; kernel alone {Show(kernel)}; udev rule {Show(udev)}");
 
-        var (emptyDelete, emptyWhole) = await UnplugAsync(vm, fill: false);
-        var (fullDelete, fullWhole) = await UnplugAsync(vm, fill: true);
-        log.WriteLine($"vm: unplug empty {emptyDelete:0.00}/{emptyWhole:0.00} s, holding data {fullDelete:0.00}/{fullWhole:0.00} s");
+        var emptyRuns = new List<(double Delete, double Whole)>();
+        var fullRuns = new List<(double Delete, double Whole)>();
+        var plainEmpty = new List<double>();
+        var plainFull = new List<double>();
+        for (var i = 0; i < unplugRounds; i++)
+        {
+            emptyRuns.Add(await UnplugAsync(vm, fill: false));
+            plainEmpty.Add(await PlainRemovalAsync(vm, qmp, $"pe{i}", 256, hold: null));
+            fullRuns.Add(await UnplugAsync(vm, fill: true));
+            plainFull.Add(await PlainRemovalAsync(vm, qmp, $"pf{i}", 256, hold: Fill200));
+        }
+
+        var (emptyDelete, emptyWhole) = (Statistics.Median(emptyRuns.Select(r => r.Delete).ToList()), Statistics.Median(emptyRuns.Select(r => r.Whole).ToList()));
+        var (fullDelete, fullWhole) = (Statistics.Median(fullRuns.Select(r => r.Delete).ToList()), Statistics.Median(fullRuns.Select(r => r.Whole).ToList()));
+        log.WriteLine($"vm: unplug empty {Show(emptyRuns.Select(r => r.Whole).ToList())} (device_del {emptyDelete:0.00} s; plain device_del {Show(plainEmpty)}), "
+                      + $"holding 200 MiB {Show(fullRuns.Select(r => r.Whole).ToList())} (device_del {fullDelete:0.00} s; plain device_del {Show(plainFull)})");
+        var (bigPrepared, bigPlain) = await BigDimmAsync(vm, qmp, log);
+        var (plainEmptyMedian, plainFullMedian) = (Statistics.Median(plainEmpty), Statistics.Median(plainFull));
 
         var agentMedian = Statistics.Median(agent);
         var kernelMedian = Statistics.Median(kernel);
@@ -56,10 +75,11 @@ public static partial class VmBenchmark
             new BenchFigure($"same, agent with Memory:KernelAutoOnline=false (median of {rounds})", Statistics.Median(userSpace), "s", "reported", true, kernelMedian, "kernel auto-online movable"),
             new BenchFigure($"same, udev drop-in alone in systemd-udevd, no agent (median of {rounds})", Statistics.Median(udev), "s", "reported", true, kernelMedian, "kernel auto-online movable"),
             new BenchFigure($"device_add to every block Movable, agent against the udev drop-in (median of {rounds})", agentMedian, "s", "reported", true, Statistics.Median(udev), "udev drop-in"),
-            new BenchFigure("unplug of an empty DIMM: device_del to DEVICE_DELETED", emptyDelete, "s", "reported", true),
-            new BenchFigure("unplug of an empty DIMM: whole guest-agent-host unplug", emptyWhole, "s", "reported", true),
-            new BenchFigure("unplug of a DIMM holding 200 MiB: device_del to DEVICE_DELETED", fullDelete, "s", "reported", true),
-            new BenchFigure("unplug of a DIMM holding 200 MiB: whole guest-agent-host unplug", fullWhole, "s", "reported", true),
+            new BenchFigure($"unplug of an empty 256 MiB DIMM: device_del to DEVICE_DELETED after the prepare (median of {unplugRounds})", emptyDelete, "s", "reported", true),
+            new BenchFigure($"unplug of an empty 256 MiB DIMM: whole guest-agent-host unplug (median of {unplugRounds})", emptyWhole, "s", "<= 0.25 s", emptyWhole <= 0.25, plainEmptyMedian, "plain device_del"),
+            new BenchFigure($"unplug of a 256 MiB DIMM holding 200 MiB: device_del to DEVICE_DELETED after the prepare (median of {unplugRounds})", fullDelete, "s", "reported", true),
+            new BenchFigure($"unplug of a 256 MiB DIMM holding 200 MiB: whole guest-agent-host unplug (median of {unplugRounds})", fullWhole, "s", "<= 1.25x plain device_del", fullWhole <= 1.25 * plainFullMedian, plainFullMedian, "plain device_del (the kernel offlines it)"),
+            new BenchFigure("unplug of a 2 GiB DIMM (16 blocks) holding 1 GiB: whole guest-agent-host unplug", bigPrepared, "s", "<= 1.25x plain device_del", bigPrepared <= 1.25 * bigPlain, bigPlain, "plain device_del (the kernel offlines it)"),
         ];
     }
 
@@ -147,6 +167,88 @@ public static partial class VmBenchmark
         await vm.Shell.RunAsync("rm -f /tmp/fill");
         var timing = Timing().Match(run.Output);
         return (double.Parse(timing.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(timing.Groups[2].Value, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The peer of a prepared unplug: a DIMM plugged with QEMU alone (the agent onlines it Movable), optionally filled,
+    /// then removed with a plain <c>device_del</c>: the guest kernel offlines it itself during the ACPI eject.
+    /// </summary>
+    private static async Task<double> PlainRemovalAsync(TestVm vm, QmpTestClient qmp, string id, long mib, string? hold)
+    {
+        await PlugWithQemuAsync(vm, qmp, id, mib);
+        if (hold is not null)
+        {
+            await vm.Shell.CheckAsync(hold, TimeSpan.FromMinutes(5));
+        }
+
+        var elapsed = await DeleteWithQemuAsync(qmp, id);
+        await vm.Shell.RunAsync("rm -f /tmp/fill");
+        return elapsed;
+    }
+
+    /// <summary><c>object-add</c> and <c>device_add</c> of a DIMM, then waits for all its blocks online (and 2 s more for the agent to settle).</summary>
+    private static async Task PlugWithQemuAsync(TestVm vm, QmpTestClient qmp, string id, long mib)
+    {
+        const string Count = "ls -d /sys/devices/system/memory/memory[0-9]* | wc -l";
+        var before = int.Parse((await vm.Shell.CheckAsync(Count)).Trim(), CultureInfo.InvariantCulture);
+        await qmp.ExecuteAsync("object-add", new Dictionary<string, object> { ["qom-type"] = "memory-backend-ram", ["id"] = "mem-" + id, ["size"] = mib * M });
+        await qmp.ExecuteAsync("device_add", new Dictionary<string, object> { ["driver"] = "pc-dimm", ["id"] = id, ["memdev"] = "mem-" + id });
+        await vm.WaitInGuestAsync(
+            $"m=/sys/devices/system/memory; [ $({Count}) -ge {before + (mib / 128)} ] && ! grep -q offline $m/memory[0-9]*/state",
+            $"{id}'s blocks online", TimeSpan.FromSeconds(120));
+        await vm.Shell.CheckAsync("sleep 2");
+    }
+
+    /// <summary>A plain <c>device_del</c>: seconds to <c>DEVICE_DELETED</c>; its backend goes too.</summary>
+    private static async Task<double> DeleteWithQemuAsync(QmpTestClient qmp, string id)
+    {
+        var watch = Stopwatch.StartNew();
+        await qmp.ExecuteAsync("device_del", new Dictionary<string, object> { ["id"] = id });
+        await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == id, TimeSpan.FromMinutes(10));
+        var elapsed = watch.Elapsed.TotalSeconds;
+        await qmp.ExecuteAsync("object-del", new Dictionary<string, object> { ["id"] = "mem-" + id });
+        return elapsed;
+    }
+
+    /// <summary>
+    /// A 2 GiB DIMM (16 blocks) holding 1 GiB of a process's memory (taken after that DIMM was the only Movable
+    /// memory), with a 1 GiB DIMM plugged beside it afterwards to take that memory: the host controller's prepared
+    /// unplug against a plain <c>device_del</c> of the same layout.
+    /// </summary>
+    private static async Task<(double Prepared, double Plain)> BigDimmAsync(TestVm vm, QmpTestClient qmp, TextWriter log)
+    {
+        var load = $"python3 {VmImage.RepositoryRoot()}/tests/vm/load.py stairs 256 0 1024 3600";
+        async Task HoldAsync()
+        {
+            await vm.Shell.CheckAsync($"(setsid {load} > /tmp/hold.log 2>&1 < /dev/null & echo $! > /tmp/hold.pid)");
+            await vm.WaitInGuestAsync("grep -q 'held 1024 MiB' /tmp/hold.log", "1 GiB held", TimeSpan.FromMinutes(5));
+        }
+
+        async Task ReleaseAsync() => await vm.Shell.RunAsync("kill $(cat /tmp/hold.pid); sleep 2");
+
+        async Task<string> NewestDimmAsync() =>
+            (await HostControllerRun.RunAsync(vm, "status", "--json")).Check().Output is var json && DimmId().Matches(json) is { Count: > 0 } ids
+                ? ids[^1].Groups[1].Value
+                : throw new InvalidOperationException("no DIMM");
+
+        (await HostControllerRun.RunAsync(vm, "plug", "2G")).Check();
+        var big = await NewestDimmAsync();
+        await HoldAsync();
+        (await HostControllerRun.RunAsync(vm, "plug", "1G")).Check();
+        var room = await NewestDimmAsync();
+        var run = (await HostControllerRun.RunAsync(vm, "unplug", big)).Check();
+        var prepared = double.Parse(Timing().Match(run.Output).Groups[2].Value, CultureInfo.InvariantCulture);
+        await ReleaseAsync();
+        (await HostControllerRun.RunAsync(vm, "unplug", room)).Check();
+
+        await PlugWithQemuAsync(vm, qmp, "pb", 2048);
+        await HoldAsync();
+        await PlugWithQemuAsync(vm, qmp, "pr", 1024);
+        var plain = await DeleteWithQemuAsync(qmp, "pb");
+        await ReleaseAsync();
+        await DeleteWithQemuAsync(qmp, "pr");
+        log.WriteLine($"vm: 2 GiB DIMM holding 1 GiB: prepared unplug {prepared:0.00} s ({run.Output.Trim().Replace('\n', ' ')}), plain device_del {plain:0.00} s");
+        return (prepared, plain);
     }
 
     private static string Show(List<double> values) => string.Join(", ", values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))) + " s";

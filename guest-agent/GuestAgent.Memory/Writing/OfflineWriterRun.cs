@@ -30,10 +30,11 @@ internal static class OfflineWriterRun
             return [BlockWriteResult.Timeout(timeLimit)];
         }
 
+        // The child's stderr is the agent's own (its one message, for bad arguments, goes to the same log). Its stdout
+        // is read until it closes, which is when the child ends; a stop kills it, which closes it too.
         var start = new ProcessStartInfo(child.FileName)
         {
             RedirectStandardInput = true,
-            RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
@@ -53,27 +54,51 @@ internal static class OfflineWriterRun
         }
 
         process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        var lines = ReadOutcomesAsync(process.StandardOutput, paths, word, results, done);
+        var stopped = 0;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (timeLimit != Timeout.InfiniteTimeSpan)
+        using (limit.Token.Register(() =>
+               {
+                   // SIGKILL: a fatal signal is what makes the kernel stop migrating and roll the block back.
+                   Interlocked.Exchange(ref stopped, 1);
+                   try
+                   {
+                       process.Kill(entireProcessTree: false);
+                   }
+                   catch (InvalidOperationException)
+                   {
+                       // It ended meanwhile.
+                   }
+               }))
         {
-            limit.CancelAfter(timeLimit);
+            if (timeLimit != Timeout.InfiniteTimeSpan)
+            {
+                limit.CancelAfter(timeLimit);
+            }
+
+            // A thread of its own reads the outcomes and reaps the child: the thread pool's threads may all be
+            // waiting (the port's and the uevent socket's reads), and a blocked pool adds threads only slowly.
+            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var reader = new Thread(() =>
+            {
+                try
+                {
+                    ReadOutcomes(process.StandardOutput, paths, word, results, done);
+                    process.WaitForExit(); // its stdout closed: it has ended or is ending
+                    finished.SetResult();
+                }
+                catch (Exception e)
+                {
+                    finished.SetException(e);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "offline writer",
+            };
+            reader.Start();
+            await finished.Task.ConfigureAwait(false);
         }
 
-        var stopped = false;
-        try
-        {
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: false);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            stopped = true;
-        }
-
-        await lines.ConfigureAwait(false);
         if (results.Count > 0 && !results[^1].Succeeded)
         {
             return results; // the writer said which block failed, and how
@@ -87,8 +112,8 @@ internal static class OfflineWriterRun
         var path = paths[Math.Min(results.Count, paths.Count - 1)];
         results.Add(process.ExitCode switch
         {
-            _ when stopped => cancellationToken.IsCancellationRequested ? BlockWriteResult.Stopped : BlockWriteResult.Timeout(timeLimit),
-            StateWriterCommand.UsageExitCode => BlockWriteResult.Failed(Errno.EIO, $"the state writer refused its arguments: {(await stderr.ConfigureAwait(false)).Trim()}"),
+            _ when stopped == 1 => cancellationToken.IsCancellationRequested ? BlockWriteResult.Stopped : BlockWriteResult.Timeout(timeLimit),
+            StateWriterCommand.UsageExitCode => BlockWriteResult.Failed(Errno.EIO, "the state writer refused its arguments (its message is in the agent's log)"),
             > 128 => BlockWriteResult.Failed(Errno.EINTR, $"writing '{word}' to {path}: the writer was killed by signal {process.ExitCode - 128}"
                 + (process.ExitCode - 128 == 9 ? " (the kernel's OOM killer picks it first when the guest runs out of memory)" : "")),
             0 => BlockWriteResult.Failed(Errno.EIO, $"writing '{word}' to {path}: the writer ended without saying how"),
@@ -98,9 +123,9 @@ internal static class OfflineWriterRun
     }
 
     /// <summary>One line per path written: 0 or the errno. A line that is not a number ends the reading (the exit code tells).</summary>
-    private static async Task ReadOutcomesAsync(StreamReader output, IReadOnlyList<string> paths, string word, List<BlockWriteResult> results, Action<int>? done)
+    private static void ReadOutcomes(StreamReader output, IReadOnlyList<string> paths, string word, List<BlockWriteResult> results, Action<int>? done)
     {
-        while (results.Count < paths.Count && await output.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+        while (results.Count < paths.Count && output.ReadLine() is { } line)
         {
             if (!int.TryParse(line, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code))
             {
@@ -118,6 +143,6 @@ internal static class OfflineWriterRun
             done?.Invoke(results.Count - 1);
         }
 
-        _ = await output.ReadToEndAsync(CancellationToken.None).ConfigureAwait(false);
+        _ = output.ReadToEnd();
     }
 }
