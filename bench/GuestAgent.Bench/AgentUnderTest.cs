@@ -3,6 +3,9 @@ namespace GuestAgent.Bench;
 /// <summary>How to start one build of the agent: the JIT build through <c>dotnet</c>, or a published binary (NativeAOT).</summary>
 public sealed record AgentUnderTest(string Name, string File, IReadOnlyList<string> Prefix)
 {
+    /// <summary>The JIT build is measured for comparison; the targets are the shipped (NativeAOT) build's.</summary>
+    public bool Shipped => File != "dotnet";
+
     public static AgentUnderTest Jit(string dll) => new("agent (JIT)", "dotnet", [dll]);
 
     public static AgentUnderTest Binary(string name, string path) => new(name, path, []);

@@ -3,8 +3,8 @@ using GuestAgent.TestSupport;
 namespace GuestAgent.Bench;
 
 /// <summary>
-/// Resident memory (VmRSS, and RssAnon: what the kernel cannot drop) idle and after 1,000 requests, each agent build
-/// against qemu-ga (<c>-m unix-listen</c>) on this machine's own <c>/sys</c> in the same run, the agent on a private
+/// Resident memory (VmRSS, and RssAnon: what the kernel cannot drop, broken down from smaps by what holds it, and D-Bus's
+/// share against the same build without it) idle and after 1,000 requests, each agent build against qemu-ga (<c>-m unix-listen</c>) on this machine's own <c>/sys</c> in the same run, the agent on a private
 /// D-Bus as its default configuration has it; and the CPU the agent uses over an idle minute (10 ms resolution).
 /// With <c>floor</c> (the design card's stack without the agent, <c>bench/GuestAgent.StackFloor</c>, published like the
 /// agent), also where any agent built on that stack starts from.
@@ -89,7 +89,7 @@ public static class FootprintBenchmark
             log.WriteLine($"footprint: {agent.Name} {idleRss:0.0} MiB idle (anonymous {idleAnon:0.0}), {busyRss:0.0} MiB after {requests} requests (anonymous {busyAnon:0.0}), {settledRss:0.0} MiB 15 s later (anonymous {settledAnon:0.0}), {idleCpu:0} ms CPU in {idle.TotalSeconds:0} s idle");
             log.WriteLine($"footprint: {agent.Name} RssAnon idle by what holds it (MiB, smaps): {parts}; without D-Bus {withoutBus:0.00} MiB (D-Bus's share {idleAnon - withoutBus:0.00})");
             figures.Add(new BenchFigure($"RSS idle, {agent.Name}, D-Bus on", idleRss, "MiB", Target, true, qgaIdle, "qemu-ga"));
-            figures.Add(new BenchFigure($"RssAnon idle, {agent.Name}, D-Bus on", idleAnon, "MiB", AnonymousTarget, idleAnon <= 3.5, qgaAnon, "qemu-ga"));
+            figures.Add(new BenchFigure($"RssAnon idle, {agent.Name}, D-Bus on", idleAnon, "MiB", agent.Shipped ? AnonymousTarget : "reported", !agent.Shipped || idleAnon <= 3.5, qgaAnon, "qemu-ga"));
             foreach (var part in new[] { SmapsBreakdown.GcHeap, SmapsBreakdown.ThreadStacks, SmapsBreakdown.NativeHeap, SmapsBreakdown.WrittenData, SmapsBreakdown.MainStack, SmapsBreakdown.Other })
             {
                 figures.Add(new BenchFigure($"  of which {part}, {agent.Name}", parts.Of(part), "MiB", "reported", true));
@@ -97,8 +97,8 @@ public static class FootprintBenchmark
 
             figures.Add(new BenchFigure($"  D-Bus's share (RssAnon with it minus without), {agent.Name}", idleAnon - withoutBus, "MiB", "reported", true));
             figures.Add(new BenchFigure($"RSS after {requests} requests, {agent.Name}", busyRss, "MiB", Target, true, qgaBusy, "qemu-ga"));
-            figures.Add(new BenchFigure($"RssAnon 15 s after {requests} requests against idle, {agent.Name}", settledAnon - idleAnon, "MiB", GrowthTarget, settledAnon - idleAnon <= 0.5));
-            figures.Add(new BenchFigure($"CPU used in {idle.TotalSeconds:0} s idle, {agent.Name}", idleCpu, "ms", "no periodic work beyond the resync", idleCpu <= 100));
+            figures.Add(new BenchFigure($"RssAnon 15 s after {requests} requests against idle, {agent.Name}", settledAnon - idleAnon, "MiB", agent.Shipped ? GrowthTarget : "reported", !agent.Shipped || settledAnon - idleAnon <= 0.5));
+            figures.Add(new BenchFigure($"CPU used in {idle.TotalSeconds:0} s idle, {agent.Name}", idleCpu, "ms", agent.Shipped ? "no periodic work beyond the resync" : "reported", !agent.Shipped || idleCpu <= 100));
         }
 
         return figures;
