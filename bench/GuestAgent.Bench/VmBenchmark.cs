@@ -64,7 +64,13 @@ public static partial class VmBenchmark
         var (fullDelete, fullWhole) = (Statistics.Median(fullRuns.Select(r => r.Delete).ToList()), Statistics.Median(fullRuns.Select(r => r.Whole).ToList()));
         log.WriteLine($"vm: unplug empty {Show(emptyRuns.Select(r => r.Whole).ToList())} (device_del {emptyDelete:0.00} s; plain device_del {Show(plainEmpty)}), "
                       + $"holding 200 MiB {Show(fullRuns.Select(r => r.Whole).ToList())} (device_del {fullDelete:0.00} s; plain device_del {Show(plainFull)})");
-        var (bigPrepared, bigPlain) = await BigDimmAsync(vm, qmp, log);
+        var big = new List<(double Prepared, double Plain)>();
+        for (var i = 0; i < unplugRounds; i++)
+        {
+            big.Add(await BigDimmAsync(vm, qmp, i, log));
+        }
+
+        var (bigPrepared, bigPlain) = (Statistics.Median(big.Select(b => b.Prepared).ToList()), Statistics.Median(big.Select(b => b.Plain).ToList()));
         var (plainEmptyMedian, plainFullMedian) = (Statistics.Median(plainEmpty), Statistics.Median(plainFull));
 
         var agentMedian = Statistics.Median(agent);
@@ -79,7 +85,7 @@ public static partial class VmBenchmark
             new BenchFigure($"unplug of an empty 256 MiB DIMM: whole guest-agent-host unplug (median of {unplugRounds})", emptyWhole, "s", "<= 0.25 s", emptyWhole <= 0.25, plainEmptyMedian, "plain device_del"),
             new BenchFigure($"unplug of a 256 MiB DIMM holding 200 MiB: device_del to DEVICE_DELETED after the prepare (median of {unplugRounds})", fullDelete, "s", "reported", true),
             new BenchFigure($"unplug of a 256 MiB DIMM holding 200 MiB: whole guest-agent-host unplug (median of {unplugRounds})", fullWhole, "s", "<= 1.25x plain device_del", fullWhole <= 1.25 * plainFullMedian, plainFullMedian, "plain device_del (the kernel offlines it)"),
-            new BenchFigure("unplug of a 2 GiB DIMM (16 blocks) holding 1 GiB: whole guest-agent-host unplug", bigPrepared, "s", "<= 1.25x plain device_del", bigPrepared <= 1.25 * bigPlain, bigPlain, "plain device_del (the kernel offlines it)"),
+            new BenchFigure($"unplug of a 2 GiB DIMM (16 blocks) holding 1 GiB: whole guest-agent-host unplug (median of {unplugRounds})", bigPrepared, "s", "<= 1.25x plain device_del", bigPrepared <= 1.25 * bigPlain, bigPlain, "plain device_del (the kernel offlines it)"),
         ];
     }
 
@@ -215,7 +221,7 @@ public static partial class VmBenchmark
     /// memory), with a 1 GiB DIMM plugged beside it afterwards to take that memory: the host controller's prepared
     /// unplug against a plain <c>device_del</c> of the same layout.
     /// </summary>
-    private static async Task<(double Prepared, double Plain)> BigDimmAsync(TestVm vm, QmpTestClient qmp, TextWriter log)
+    private static async Task<(double Prepared, double Plain)> BigDimmAsync(TestVm vm, QmpTestClient qmp, int round, TextWriter log)
     {
         var load = $"python3 {VmImage.RepositoryRoot()}/tests/vm/load.py stairs 256 0 1024 3600";
         async Task HoldAsync()
@@ -241,12 +247,12 @@ public static partial class VmBenchmark
         await ReleaseAsync();
         (await HostControllerRun.RunAsync(vm, "unplug", room)).Check();
 
-        await PlugWithQemuAsync(vm, qmp, "pb", 2048);
+        await PlugWithQemuAsync(vm, qmp, $"pb{round}", 2048);
         await HoldAsync();
-        await PlugWithQemuAsync(vm, qmp, "pr", 1024);
-        var plain = await DeleteWithQemuAsync(qmp, "pb");
+        await PlugWithQemuAsync(vm, qmp, $"pr{round}", 1024);
+        var plain = await DeleteWithQemuAsync(qmp, $"pb{round}");
         await ReleaseAsync();
-        await DeleteWithQemuAsync(qmp, "pr");
+        await DeleteWithQemuAsync(qmp, $"pr{round}");
         log.WriteLine($"vm: 2 GiB DIMM holding 1 GiB: prepared unplug {prepared:0.00} s ({run.Output.Trim().Replace('\n', ' ')}), plain device_del {plain:0.00} s");
         return (prepared, plain);
     }
