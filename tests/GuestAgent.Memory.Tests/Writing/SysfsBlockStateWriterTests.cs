@@ -66,8 +66,7 @@ public class SysfsBlockStateWriterTests
     public async Task AWriteThatHangsIsKilledAtTheTimeLimit()
     {
         using var tree = new FakeSysfsTree();
-        Directory.CreateDirectory(tree.Root.BlockDirectory(41));
-        Assert.Equal(0, Syscall.mkfifo(tree.Root.BlockAttribute(41, "state"), FilePermissions.S_IRUSR | FilePermissions.S_IWUSR)); // opening it blocks: no reader
+        AddBlockWhoseWriteHangs(tree, 41);
 
         var watch = Stopwatch.StartNew();
         var result = await TestStateWriter.For(tree.Root).WriteAsync(41, BlockStateRequest.Offline, TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
@@ -177,8 +176,7 @@ public class SysfsBlockStateWriterTests
     {
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
-        Directory.CreateDirectory(tree.Root.BlockDirectory(33));
-        Assert.Equal(0, Syscall.mkfifo(tree.Root.BlockAttribute(33, "state"), FilePermissions.S_IRUSR | FilePermissions.S_IWUSR)); // blocks
+        AddBlockWhoseWriteHangs(tree, 33);
         tree.AddBlock(34, "online", "Movable");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var offlined = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -201,9 +199,7 @@ public class SysfsBlockStateWriterTests
     {
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
-        Directory.CreateDirectory(tree.Root.BlockDirectory(33));
-        var fifo = tree.Root.BlockAttribute(33, "state");
-        Assert.Equal(0, Syscall.mkfifo(fifo, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR)); // the write blocks
+        var fifo = AddBlockWhoseWriteHangs(tree, 33);
 
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -218,6 +214,15 @@ public class SysfsBlockStateWriterTests
         Assert.False(results[1].TimedOut);
         Assert.Contains("killed by signal 9", results[1].Message);
         Assert.Contains("OOM killer", results[1].Message);
+    }
+
+    /// <summary>A block whose <c>state</c> is a FIFO with no reader: opening it to write blocks, as a long migration does.</summary>
+    private static string AddBlockWhoseWriteHangs(FakeSysfsTree tree, int id)
+    {
+        Directory.CreateDirectory(tree.Root.BlockDirectory(id));
+        var state = tree.Root.BlockAttribute(id, "state");
+        Assert.Equal(0, Syscall.mkfifo(state, FilePermissions.S_IRUSR | FilePermissions.S_IWUSR));
+        return state;
     }
 
     /// <summary>The process whose command line names <paramref name="path"/> (the writer's child), once it runs.</summary>
