@@ -154,19 +154,17 @@ public static partial class VmBenchmark
     private static async Task<double> PlugTimeAndRemoveAsync(TestVm vm, QmpTestClient qmp, string id)
     {
         var elapsed = await OnlineLatencyAsync(vm, qmp, id);
-        await qmp.ExecuteAsync("device_del", new Dictionary<string, object> { ["id"] = id });
-        await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == id, TimeSpan.FromSeconds(60));
-        await qmp.ExecuteAsync("object-del", new Dictionary<string, object> { ["id"] = "mem-" + id });
+        await DeleteWithQemuAsync(qmp, id, TimeSpan.FromSeconds(60));
         return elapsed;
     }
 
     private static async Task<(double Delete, double Whole)> UnplugAsync(TestVm vm, bool fill)
     {
         (await HostControllerRun.RunAsync(vm, "plug", "256M")).Check();
-        var id = ((await HostControllerRun.RunAsync(vm, "status", "--json")).Check().Output is var json && DimmId().Match(json) is { Success: true } m) ? m.Groups[1].Value : throw new InvalidOperationException("no DIMM");
+        var id = await NewestDimmAsync(vm);
         if (fill)
         {
-            await vm.Shell.CheckAsync("dd if=/dev/zero of=/tmp/fill bs=1M count=200 2>/dev/null", TimeSpan.FromMinutes(3));
+            await vm.Shell.CheckAsync(Fill200, TimeSpan.FromMinutes(3));
         }
 
         var run = (await HostControllerRun.RunAsync(vm, "unplug", id)).Check();
@@ -197,20 +195,19 @@ public static partial class VmBenchmark
     {
         const string Count = "ls -d /sys/devices/system/memory/memory[0-9]* | wc -l";
         var before = int.Parse((await vm.Shell.CheckAsync(Count)).Trim(), CultureInfo.InvariantCulture);
-        await qmp.ExecuteAsync("object-add", new Dictionary<string, object> { ["qom-type"] = "memory-backend-ram", ["id"] = "mem-" + id, ["size"] = mib * M });
-        await qmp.ExecuteAsync("device_add", new Dictionary<string, object> { ["driver"] = "pc-dimm", ["id"] = id, ["memdev"] = "mem-" + id });
+        await qmp.PlugDimmAsync(id, mib * M);
         await vm.WaitInGuestAsync(
             $"m=/sys/devices/system/memory; [ $({Count}) -ge {before + (mib / 128)} ] && ! grep -q offline $m/memory[0-9]*/state",
             $"{id}'s blocks online", TimeSpan.FromSeconds(120));
         await vm.Shell.CheckAsync("sleep 2");
     }
 
-    /// <summary>A plain <c>device_del</c>: seconds to <c>DEVICE_DELETED</c>; its backend goes too.</summary>
-    private static async Task<double> DeleteWithQemuAsync(QmpTestClient qmp, string id)
+    /// <summary>A plain <c>device_del</c>: seconds to <c>DEVICE_DELETED</c> (waited for up to <paramref name="limit"/>, 10 min by default); its backend goes too.</summary>
+    private static async Task<double> DeleteWithQemuAsync(QmpTestClient qmp, string id, TimeSpan? limit = null)
     {
         var watch = Stopwatch.StartNew();
         await qmp.ExecuteAsync("device_del", new Dictionary<string, object> { ["id"] = id });
-        await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == id, TimeSpan.FromMinutes(10));
+        await qmp.WaitForEventAsync("DEVICE_DELETED", e => e["data"]?["device"]?.GetValue<string>() == id, limit ?? TimeSpan.FromMinutes(10));
         var elapsed = watch.Elapsed.TotalSeconds;
         await qmp.ExecuteAsync("object-del", new Dictionary<string, object> { ["id"] = "mem-" + id });
         return elapsed;
@@ -232,16 +229,11 @@ public static partial class VmBenchmark
 
         async Task ReleaseAsync() => await vm.Shell.RunAsync("kill $(cat /tmp/hold.pid); sleep 2");
 
-        async Task<string> NewestDimmAsync() =>
-            (await HostControllerRun.RunAsync(vm, "status", "--json")).Check().Output is var json && DimmId().Matches(json) is { Count: > 0 } ids
-                ? ids[^1].Groups[1].Value
-                : throw new InvalidOperationException("no DIMM");
-
         (await HostControllerRun.RunAsync(vm, "plug", "2G")).Check();
-        var big = await NewestDimmAsync();
+        var big = await NewestDimmAsync(vm);
         await HoldAsync();
         (await HostControllerRun.RunAsync(vm, "plug", "1G")).Check();
-        var room = await NewestDimmAsync();
+        var room = await NewestDimmAsync(vm);
         var run = (await HostControllerRun.RunAsync(vm, "unplug", big)).Check();
         var prepared = double.Parse(Timing().Match(run.Output).Groups[2].Value, CultureInfo.InvariantCulture);
         await ReleaseAsync();
@@ -256,6 +248,12 @@ public static partial class VmBenchmark
         log.WriteLine($"vm: 2 GiB DIMM holding 1 GiB: prepared unplug {prepared:0.00} s ({run.Output.Trim().Replace('\n', ' ')}), plain device_del {plain:0.00} s");
         return (prepared, plain);
     }
+
+    /// <summary>The last DIMM <c>guest-agent-host status</c> lists: the one plugged last.</summary>
+    private static async Task<string> NewestDimmAsync(TestVm vm) =>
+        (await HostControllerRun.RunAsync(vm, "status", "--json")).Check().Output is var json && DimmId().Matches(json) is { Count: > 0 } ids
+            ? ids[^1].Groups[1].Value
+            : throw new InvalidOperationException("no DIMM");
 
     private static string Show(List<double> values) => string.Join(", ", values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture))) + " s";
 

@@ -6,8 +6,8 @@ namespace GuestAgent.Memory.Writing;
 /// One run of the stoppable offline writer (<see cref="StateWriterCommand"/>, started as <c>FILE ARGUMENTS… PATH…
 /// WORD</c>): a child process that writes the word to each path in turn, says each outcome on a line of its own as it
 /// goes (0 or the kernel's errno), and stops at the first failure. One process for a whole DIMM, so the cost of a
-/// start is paid once, not per block. To stop it, it is killed with SIGKILL: the kernel retries page migration for as
-/// long as the writer lives, a fatal signal makes it give up and roll the block in progress back.
+/// start is paid once, not per block. To stop it, it is killed with SIGKILL: the kernel retries page migration until the
+/// writer has a signal pending, then gives up and rolls the block in progress back.
 /// </summary>
 internal static class OfflineWriterRun
 {
