@@ -50,9 +50,11 @@ public sealed class AutoscaleScenarios(ScenarioVm vm) : IClassFixture<ScenarioVm
         // Without autoscale, 192 MiB every 3 s up to 1600 MiB (the workload) does not fit into the 1 GiB guest.
         var without = await vm.Vm.Shell.RunAsync($"{Load} stairs 192 3 1600 2 > /tmp/stairs0.log 2>&1", TimeSpan.FromMinutes(3));
         var killed = await OomKillsAsync();
-        timing.Step($"without autoscale: exit {without.Code}, {killed} OOM kill(s)");
+        var victims = (await vm.Vm.Shell.CheckAsync("dmesg | sed -n 's/.*Killed process [0-9]* (\\([^)]*\\)).*/\\1/p' | tr '\\n' ' '")).Trim();
+        timing.Step($"without autoscale: exit {without.Code}, {killed} OOM kill(s) ({victims})");
         Assert.NotEqual(0, without.Code);
         Assert.True(killed > 0, "the staircase must not fit without autoscale: " + await vm.Vm.Shell.CheckAsync("cat /tmp/stairs0.log"));
+        Assert.True((await vm.Vm.Shell.RunAsync("kill -0 $(cat /tmp/agent.pid)")).Code == 0, $"the OOM killer took the agent too ({victims})");
         await vm.Vm.Shell.CheckAsync("dmesg -c > /dev/null");
 
         using var autoscale = AutoscaleRun.Start(vm.Vm, "--min", "1G", "--max", "3G", "--window", "15");

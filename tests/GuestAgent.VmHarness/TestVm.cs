@@ -216,6 +216,9 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>Kills this test's QEMU with SIGKILL, as a crash would (only a VM the test started itself).</summary>
     public void KillQemu() => (_kill ?? throw new InvalidOperationException("not a QEMU this test started"))();
 
+    /// <summary>The <c>OOMScoreAdjust=</c> of systemd/guest-agent.service.</summary>
+    public const int UnitOomScoreAdjust = -900;
+
     private const string AgentPortDevice = $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName},id={AgentPortId}";
 
     /// <summary>Hot-plugs the agent's virtserialport (for a guest started without it) through the given QMP monitor.</summary>
@@ -224,10 +227,14 @@ public sealed class TestVm : IAsyncDisposable
         ["driver"] = "virtserialport", ["bus"] = "vser0.0", ["chardev"] = "agent", ["name"] = AgentPortName, ["id"] = AgentPortId,
     });
 
-    /// <summary>Starts the agent in the guest in the background, logging to /tmp/agent.log; waits until it serves the host's port (after its first scan).</summary>
+    /// <summary>
+    /// Starts the agent in the guest in the background, logging to /tmp/agent.log, with the OOM score its systemd unit
+    /// gives it (<c>OOMScoreAdjust=-900</c>: a load the OOM killer ends must not take the agent with it, as it did once
+    /// on a slow machine when the score was left at 0); waits until it serves the host's port (after its first scan).
+    /// </summary>
     public async Task StartAgentAsync(string arguments = "")
     {
-        await Shell.CheckAsync($"(setsid {AgentBinaryInGuest} run {arguments} > /tmp/agent.log 2>&1 < /dev/null & echo $! > /tmp/agent.pid)");
+        await Shell.CheckAsync($"(setsid {AgentBinaryInGuest} run {arguments} > /tmp/agent.log 2>&1 < /dev/null & echo $! > /tmp/agent.pid; echo {UnitOomScoreAdjust} > /proc/$!/oom_score_adj)");
         await WaitInGuestAsync("grep -q 'Opened the virtio-serial port' /tmp/agent.log", "the agent serving its virtio-serial port", TimeSpan.FromSeconds(180));
     }
 
