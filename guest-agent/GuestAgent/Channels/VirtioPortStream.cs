@@ -3,11 +3,12 @@ using Mono.Unix.Native;
 namespace GuestAgent.Channels;
 
 /// <summary>
-/// The open virtio-serial port (non-blocking) as a stream for one host connection. Reads wait in <c>poll</c> (on a
-/// pool thread) and end with end-of-stream when the host disconnects (POLLHUP). Writes never block the caller beyond
-/// its cancellation: a full port waits for POLLOUT, and a host that is gone fails the write. A pipe wakes the poll
-/// when a read or write is cancelled. The port stays open when the stream is disposed unless it owns it: the
-/// listener keeps one handle for the agent's life.
+/// The open virtio-serial port (non-blocking) as a stream for one host connection. Reads wait in <c>poll</c> on a
+/// thread of the stream's own (<see cref="ReaderThread"/>, never a pool thread) and end with end-of-stream when the
+/// host disconnects (POLLHUP). Writes go out at once when the port takes them (the usual case, no thread hop); a full
+/// port waits for POLLOUT on a pool thread, and a host that is gone fails the write. A pipe wakes the poll when a read
+/// or write is cancelled. The port stays open when the stream is disposed unless it owns it: the listener keeps one
+/// handle for the agent's life.
 /// </summary>
 public sealed unsafe class VirtioPortStream : Stream
 {
@@ -16,7 +17,9 @@ public sealed unsafe class VirtioPortStream : Stream
     private readonly int _wakeRead;
     private readonly int _wakeWrite;
     private readonly Lock _closing = new();
+    private readonly ReaderThread _reader;
     private int _disposed;
+    private int _users;
 
     public VirtioPortStream(int fd, bool ownsPort)
     {
@@ -29,6 +32,7 @@ public sealed unsafe class VirtioPortStream : Stream
 
         SetNonBlocking(_wakeRead);
         SetNonBlocking(_wakeWrite);
+        _reader = new ReaderThread("virtio-serial reader", Read);
     }
 
     public override bool CanRead => true;
@@ -42,10 +46,32 @@ public sealed unsafe class VirtioPortStream : Stream
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        new(Task.Run(() => Read(buffer, cancellationToken), CancellationToken.None));
+        new(_reader.ReadAsync(buffer, cancellationToken));
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-        new(Task.Run(() => Write(buffer, cancellationToken), CancellationToken.None));
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int written;
+        try
+        {
+            Enter();
+            try
+            {
+                written = WriteWithoutWaiting(buffer);
+            }
+            finally
+            {
+                Exit();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return ValueTask.FromException(e);
+        }
+
+        return written == buffer.Length
+            ? ValueTask.CompletedTask
+            : new(Task.Run(() => Write(buffer[written..], cancellationToken), CancellationToken.None));
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -65,6 +91,11 @@ public sealed unsafe class VirtioPortStream : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    /// <summary>
+    /// Wakes whatever waits and ends the reader thread. The descriptors are closed by the last operation still using
+    /// them (or here, when none is): a descriptor closed under a waiting <c>poll</c> could be reused by another file
+    /// of the agent, and the wait would then read that file's data.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         lock (_closing)
@@ -73,20 +104,64 @@ public sealed unsafe class VirtioPortStream : Stream
             {
                 byte one = 1;
                 _ = Syscall.write(_wakeWrite, &one, 1);
-                if (_ownsPort)
+                if (_users == 0)
                 {
-                    _ = Syscall.close(_fd);
+                    CloseDescriptors();
                 }
 
-                _ = Syscall.close(_wakeRead);
-                _ = Syscall.close(_wakeWrite);
+                _reader.Dispose();
             }
         }
 
         base.Dispose(disposing);
     }
 
+    /// <summary>Marks an operation that uses the descriptors; throws once the stream is disposed.</summary>
+    private void Enter()
+    {
+        lock (_closing)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            _users++;
+        }
+    }
+
+    private void Exit()
+    {
+        lock (_closing)
+        {
+            if (--_users == 0 && Volatile.Read(ref _disposed) != 0)
+            {
+                CloseDescriptors();
+            }
+        }
+    }
+
+    private void CloseDescriptors()
+    {
+        if (_ownsPort)
+        {
+            _ = Syscall.close(_fd);
+        }
+
+        _ = Syscall.close(_wakeRead);
+        _ = Syscall.close(_wakeWrite);
+    }
+
     private int Read(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        Enter();
+        try
+        {
+            return ReadEntered(buffer, cancellationToken);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private int ReadEntered(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         using var wake = cancellationToken.Register(Wake);
         using var pin = buffer.Pin();
@@ -114,6 +189,19 @@ public sealed unsafe class VirtioPortStream : Stream
 
     private void Write(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
+        Enter();
+        try
+        {
+            WriteEntered(buffer, cancellationToken);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void WriteEntered(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
         using var wake = cancellationToken.Register(Wake);
         using var pin = buffer.Pin();
         var written = 0;
@@ -138,6 +226,37 @@ public sealed unsafe class VirtioPortStream : Stream
                 throw new IOException("the host disconnected");
             }
         }
+    }
+
+    /// <summary>Writes what the port takes now; the count written (less than asked when the port is full).</summary>
+    private int WriteWithoutWaiting(ReadOnlyMemory<byte> buffer)
+    {
+        using var pin = buffer.Pin();
+        var written = 0;
+        while (written < buffer.Length)
+        {
+            var n = Syscall.write(_fd, (byte*)pin.Pointer + written, (ulong)(buffer.Length - written));
+            if (n >= 0)
+            {
+                written += (int)n;
+                continue;
+            }
+
+            var errno = Stdlib.GetLastError();
+            if (errno == Errno.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == Errno.EAGAIN)
+            {
+                break;
+            }
+
+            throw new IOException($"writing the virtio-serial port: {errno}");
+        }
+
+        return written;
     }
 
     private PollEvents WaitFor(PollEvents wanted, CancellationToken cancellationToken)
