@@ -19,6 +19,12 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
 
     public SysfsReadDetail Detail { get; } = detail;
 
+    /// <summary>
+    /// Whether an online block is read with its <c>valid_zones</c> alone (<see cref="SysfsValueParser.OnlineZone"/>):
+    /// so the kernel prints it since 4.13; before, an offline block could name one zone too.
+    /// </summary>
+    public bool OneReadForOnlineBlocks { get; init; } = SysfsValueParser.ValidZonesTellOnlineApart(Environment.OSVersion.Version);
+
     public MemorySnapshot Read(IReadOnlySet<int>? bootSlots = null)
     {
         var problems = new ConcurrentQueue<ReadProblem>();
@@ -162,11 +168,30 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
 
     /// <summary>
     /// Reads one block with one system call per attribute relative to the memory directory (no per-block directory
-    /// handle: system calls are the cost here). A block whose <c>state</c> is gone and whose directory is gone vanished.
+    /// handle: system calls are the cost here). An online block whose node is known is read with one: its
+    /// <c>valid_zones</c> (see <see cref="SysfsValueParser.OnlineZone"/>); any other reads <c>state</c>, then
+    /// <c>valid_zones</c>. A block whose <c>state</c> is gone and whose directory is gone vanished.
     /// </summary>
     private MemoryBlock? ReadOneBlock(
         int memoryFd, int id, IReadOnlyDictionary<int, int>? nodes, bool readPhysIndex, ConcurrentQueue<ReadProblem> problems)
     {
+        var node = nodes is null ? ReadNodeLink(id) : nodes.TryGetValue(id, out var n) ? n : null;
+        if (node is not null && OneReadForOnlineBlocks && Detail != SysfsReadDetail.Full
+            && SysfsValueParser.OnlineZone(LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)) is { } zone)
+        {
+            // One read: valid_zones names one zone only for an online block (any other block lists the default zone
+            // and the others allowed, or says "none"). Read first only where that cannot oops (the node is set, below).
+            return new MemoryBlock
+            {
+                Id = id,
+                PhysIndex = readPhysIndex ? SysfsValueParser.ParseHex(LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out _)) : id,
+                State = BlockState.Online,
+                StateText = "online",
+                ValidZones = zone,
+                Node = node,
+            };
+        }
+
         var stateText = LibcFile.TryReadBlockAttribute(memoryFd, id, "state"u8, out var errno);
         if (stateText is null)
         {
@@ -182,7 +207,6 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
 
         var full = Detail == SysfsReadDetail.Full;
         var state = SysfsValueParser.ParseState(stateText);
-        var node = nodes is null ? ReadNodeLink(id) : nodes.TryGetValue(id, out var n) ? n : null;
 
         // valid_zones of a block that is not online is computed for its node; while the kernel is still adding the
         // block its node is unset, and reading it then oopses some kernels (Debian's 6.1: a NULL node in

@@ -60,6 +60,27 @@ public static class SysfsValueParser
         _ => BlockState.Unknown,
     };
 
+    /// <summary>Whether a kernel prints <c>valid_zones</c> as <see cref="OnlineZone"/> reads it: 4.13 and later (an offline block's zones were reworked then; before, it could name one).</summary>
+    public static bool ValidZonesTellOnlineApart(Version kernel) => kernel >= new Version(4, 13);
+
+    /// <summary>
+    /// The zone of an online block from its <c>valid_zones</c> alone, or null when the text does not say the block is
+    /// online. The kernel's <c>valid_zones_show</c> (drivers/base/memory.c, 4.18 to 6.12) prints one zone only for a
+    /// block in <c>MEM_ONLINE</c>; for any other state it prints the default zone, then each other zone the block may
+    /// be onlined into (a kernel zone and Movable always differ, so at least two); "none" is an online block spanning
+    /// zones (or, on older kernels, a block whose pages are in none), which this leaves to <c>state</c>.
+    /// </summary>
+    public static IReadOnlyList<string>? OnlineZone(string? text)
+    {
+        var trimmed = text.AsSpan().Trim();
+        if (trimmed.IsEmpty || trimmed.IndexOfAny(' ', '\t') >= 0 || trimmed.SequenceEqual("none"))
+        {
+            return null;
+        }
+
+        return ParseZones(trimmed.ToString());
+    }
+
     /// <summary>
     /// <c>valid_zones</c>: for an online block its zone (or <c>none</c> when it spans zones); for an offline block the
     /// default zone first, then the other allowed zones.

@@ -74,6 +74,19 @@ public abstract class SysfsMemoryContract
         Assert.Equal(slots.Count, slots.Distinct().Count());
     }
 
+    /// <summary>What the essential read's one-read path relies on (SysfsValueParser.OnlineZone), checked on every block read the long way (state, then valid_zones).</summary>
+    [Fact]
+    public void ValidZonesNamesOneZoneAloneOnlyForAnOnlineBlock()
+    {
+        foreach (var block in Read(SysfsReadDetail.Full).Blocks.Where(b => b.ValidZones.Count > 0))
+        {
+            if (SysfsValueParser.OnlineZone(string.Join(' ', block.ValidZones)) is not null)
+            {
+                Assert.True(block.State == BlockState.Online, $"{block.Name}: valid_zones '{string.Join(' ', block.ValidZones)}' but state {block.StateText}");
+            }
+        }
+    }
+
     [Fact]
     public void EssentialAndFullReadsAgree()
     {

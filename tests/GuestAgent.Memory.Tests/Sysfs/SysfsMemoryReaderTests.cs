@@ -143,10 +143,30 @@ public class SysfsMemoryReaderTests
     }
 
     [Fact]
-    public void AnUnreadableStateIsUnknownAndReported()
+    public void AnOnlineBlockWhoseNodeIsKnownIsReadWithItsValidZonesAlone()
     {
         using var tree = new FakeSysfsTree();
-        tree.AddBlock(0);
+        tree.AddBlock(0, "online", "Movable");
+        File.Delete(tree.Root.BlockAttribute(0, "state")); // never read
+
+        var block = Assert.Single(new SysfsMemoryReader(tree.Root).Read().Blocks);
+        Assert.Equal((BlockState.Online, "Movable"), (block.State, block.Zone));
+
+        // A kernel before 4.13 (RHEL 7's) could print one zone for an offline block: there, state is read first.
+        var older = new SysfsMemoryReader(tree.Root) { OneReadForOnlineBlocks = false }.Read();
+        Assert.Equal(BlockState.Unknown, Assert.Single(older.Blocks).State);
+        Assert.True(SysfsValueParser.ValidZonesTellOnlineApart(new Version(4, 18, 0)));
+        Assert.False(SysfsValueParser.ValidZonesTellOnlineApart(new Version(3, 10, 0)));
+        Assert.True(new SysfsMemoryReader(tree.Root).OneReadForOnlineBlocks, $"this machine's kernel {Environment.OSVersion.Version}");
+    }
+
+    [Fact]
+    public void AnUnreadableStateIsUnknownAndReported()
+    {
+        // valid_zones as the kernel prints it for a block that is not online (one zone alone would say online, and
+        // state would not be read).
+        using var tree = new FakeSysfsTree();
+        tree.AddBlock(0, "offline", "Normal Movable");
         File.Delete(tree.Root.BlockAttribute(0, "state"));
 
         var snapshot = new SysfsMemoryReader(tree.Root).Read();

@@ -39,6 +39,19 @@ public class SysfsValueParserTests
     }
 
     [Theory]
+    [InlineData("Movable\n", "Movable")]
+    [InlineData("Normal", "Normal")]
+    [InlineData("DMA32", "DMA32")]
+    [InlineData("none", null)] // online across zones: left to state
+    [InlineData("Normal Movable", null)] // offline: the default zone, then the others allowed
+    [InlineData("Movable Normal\n", null)]
+    [InlineData("DMA32 Normal Movable", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void AnOnlineBlocksZoneIsOneZoneNamedAlone(string? text, string? zone) =>
+        Assert.Equal(zone, SysfsValueParser.OnlineZone(text) is { } zones ? Assert.Single(zones) : null);
+
+    [Theory]
     [InlineData("1", true)]
     [InlineData("Y", true)]
     [InlineData("0\n", false)]

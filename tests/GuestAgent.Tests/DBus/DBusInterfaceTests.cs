@@ -80,10 +80,13 @@ public sealed class DBusInterfaceTests : IDisposable
         using var notify = new NotifySocket();
         using var agent = StartAgent(bus.Address, notify);
         await WaitServedAsync(agent);
-        
 
         var prepare = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "PrepareUnplug", "u", "0");
         var stateAfterPrepare = _tree.ReadState(32);
+        // The tree is plain files: the test plays the kernel's part, whose valid_zones of an offline block lists the
+        // zones it may be onlined into.
+        _tree.SetBlock(32, stateAfterPrepare, "Movable Normal");
+        _tree.SetBlock(33, _tree.ReadState(33), "Movable Normal");
         var cancel = await bus.BusctlAsync(null, "call", Object, ObjectPath, Object, "CancelUnplug", "u", "0");
 
         Assert.True(prepare.Code == 0, prepare.Output);
