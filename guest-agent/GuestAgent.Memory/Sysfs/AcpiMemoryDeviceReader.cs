@@ -21,23 +21,22 @@ public static class AcpiMemoryDeviceReader
     /// <summary>
     /// The blocks behind <c>physical_node</c>, <c>physical_node1</c>, … A DIMM is one contiguous range whose blocks the
     /// kernel links in address order, so when the first and last of N links are N-1 blocks apart the range is known
-    /// from those two; otherwise every link is read.
+    /// from those two (the links counted, not named: a 4 GiB DIMM has 32); otherwise every link is read.
     /// </summary>
-    private static List<int> ReadLinkedBlocks(int deviceFd, List<string> links)
+    private static List<int> ReadLinkedBlocks(int deviceFd, string path)
     {
-        var blockIds = new List<int>(links.Count);
-        if (links.Count == 0)
+        var count = LibcFile.CountNames(path, "physical_node"u8);
+        var blockIds = new List<int>(count);
+        if (count == 0)
         {
             return blockIds;
         }
 
-        var last = "physical_node" + (links.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (links.Count > 2
-            && links.Contains("physical_node")
-            && links.Contains(last)
+        var last = "physical_node" + (count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (count > 2
             && LinkedBlock(deviceFd, "physical_node") is { } firstId
             && LinkedBlock(deviceFd, last) is { } lastId
-            && lastId - firstId == links.Count - 1)
+            && lastId - firstId == count - 1)
         {
             for (var id = firstId; id <= lastId; id++)
             {
@@ -47,7 +46,7 @@ public static class AcpiMemoryDeviceReader
             return blockIds;
         }
 
-        foreach (var link in links)
+        foreach (var link in LibcFile.ListNames(path, "physical_node"))
         {
             if (LinkedBlock(deviceFd, link) is { } id)
             {
@@ -74,7 +73,7 @@ public static class AcpiMemoryDeviceReader
 
         try
         {
-            var blockIds = ReadLinkedBlocks(fd, LibcFile.ListNames(path, "physical_node"));
+            var blockIds = ReadLinkedBlocks(fd, path);
             var uid = LibcFile.TryReadTextAt(fd, "uid", out _);
             return new AcpiMemoryDevice
             {

@@ -153,6 +153,34 @@ internal static unsafe class LibcFile
         return names;
     }
 
+    /// <summary>How many names in a directory start with <paramref name="prefix"/> (no strings made, nothing <c>stat</c>ed).</summary>
+    public static int CountNames(string path, ReadOnlySpan<byte> prefix)
+    {
+        var count = 0;
+        var dir = Native.Libc.OpenDir(path);
+        if (dir == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            while (Native.Libc.ReadDir(dir) is var entry && entry != 0)
+            {
+                if (MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + 19).StartsWith(prefix))
+                {
+                    count++;
+                }
+            }
+        }
+        finally
+        {
+            _ = Native.Libc.CloseDir(dir);
+        }
+
+        return count;
+    }
+
     /// <summary>The target of a symbolic link relative to an open directory, or null.</summary>
     public static string? ReadLinkAt(int directoryFd, string name)
     {

@@ -269,7 +269,9 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
                 continue;
             }
 
-            foreach (var id in LibcFile.ListBlockIds(Path.Combine(Root.NodeDirectory, nodeName)))
+            var ids = LibcFile.ListBlockIds(Path.Combine(Root.NodeDirectory, nodeName));
+            map.EnsureCapacity(map.Count + ids.Count);
+            foreach (var id in ids)
             {
                 map[id] = node;
             }

@@ -45,6 +45,25 @@ public class SysfsMemoryReaderTests
         Assert.Equal(ZoneNames.Movable, snapshot.FindBlock(34)!.Zone);
     }
 
+    [Theory]
+    [InlineData(new[] { 32, 33, 34, 35 })] // one range in address order: its first and last link tell it
+    [InlineData(new[] { 32, 34, 33, 36 })] // not: every link is read
+    [InlineData(new[] { 40, 41 })]
+    public void AnAcpiDevicesBlocksAreTheBlocksItLinks(int[] linked)
+    {
+        using var tree = new FakeSysfsTree();
+        tree.AddBootMemory(8);
+        foreach (var id in linked)
+        {
+            tree.AddBlock(id, "online", "Movable");
+        }
+
+        tree.AddAcpiDevice(slot: 0, status: 15, linked);
+
+        var device = Assert.Single(new SysfsMemoryReader(tree.Root).Read().AcpiDevices);
+        Assert.Equal(linked.Order(), device.BlockIds);
+    }
+
     [Fact]
     public void ValidZonesOfAnOfflineBlockIsReadOnlyOnceTheBlockHasItsNode()
     {
