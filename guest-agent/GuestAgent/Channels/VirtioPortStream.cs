@@ -203,28 +203,16 @@ public sealed unsafe class VirtioPortStream : Stream
     private void WriteEntered(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         using var wake = cancellationToken.Register(Wake);
-        using var pin = buffer.Pin();
-        var written = 0;
+        var written = WriteWithoutWaiting(buffer);
         while (written < buffer.Length)
         {
-            var n = Syscall.write(_fd, (byte*)pin.Pointer + written, (ulong)(buffer.Length - written));
-            if (n >= 0)
-            {
-                written += (int)n;
-                continue;
-            }
-
-            var errno = Stdlib.GetLastError();
-            if (errno is not (Errno.EAGAIN or Errno.EINTR))
-            {
-                throw new IOException($"writing the virtio-serial port: {errno}");
-            }
-
             var events = WaitFor(PollEvents.POLLOUT, cancellationToken);
             if ((events & PollEvents.POLLOUT) == 0 && (events & (PollEvents.POLLHUP | PollEvents.POLLERR)) != 0)
             {
                 throw new IOException("the host disconnected");
             }
+
+            written += WriteWithoutWaiting(buffer[written..]);
         }
     }
 
