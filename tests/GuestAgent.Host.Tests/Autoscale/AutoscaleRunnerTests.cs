@@ -34,6 +34,10 @@ public sealed class AutoscaleRunnerTests : IAsyncDisposable
         }, _log);
         _run = runner.RunAsync(_stop.Token);
         await _log.WaitAsync(e => e.Kind == "autoscale-agent" && e.Message.Contains("reports every", StringComparison.Ordinal));
+
+        // A decision on the guest's first report, so that a test's change of load is seen as a change (a trend), not
+        // as where the guest started (a slow machine once had the first report arrive after the change).
+        await _log.WaitAsync(e => e.Kind is "autoscale-hold" or "autoscale-grow" or "autoscale-shrink" && !e.Message.Contains("no report from the agent yet", StringComparison.Ordinal));
     }
 
     private async Task<int> StopAsync()
