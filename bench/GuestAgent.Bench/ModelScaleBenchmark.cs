@@ -41,7 +41,7 @@ public static class ModelScaleBenchmark
         var rssAfter = ProcessMemory.ResidentMiB();
 
         // What holds the model's time: the same reads (open, read, close each) with nothing built from them, split over
-        // the cores the same way: valid_zones per block, and where that does not say online, state and valid_zones.
+        // the cores the same way: valid_zones per block, and where that does not say online, state.
         var floors = new List<double>();
         var ids = warm.Blocks.Select(b => b.Id).ToArray();
         for (var i = 0; i < runs; i++)
@@ -56,7 +56,6 @@ public static class ModelScaleBenchmark
                     if (SysfsValueParser.OnlineZone(LibcFile.TryReadBlockAttribute(fd, ids[j], "valid_zones"u8, out _)) is null)
                     {
                         _ = LibcFile.TryReadBlockAttribute(fd, ids[j], "state"u8, out _);
-                        _ = LibcFile.TryReadBlockAttribute(fd, ids[j], "valid_zones"u8, out _);
                     }
                 }
             });

@@ -169,27 +169,22 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
     /// <summary>
     /// Reads one block with one system call per attribute relative to the memory directory (no per-block directory
     /// handle: system calls are the cost here). An online block whose node is known is read with one: its
-    /// <c>valid_zones</c> (see <see cref="SysfsValueParser.OnlineZone"/>); any other reads <c>state</c>, then
-    /// <c>valid_zones</c>. A block whose <c>state</c> is gone and whose directory is gone vanished.
+    /// <c>valid_zones</c> (see <see cref="SysfsValueParser.OnlineZone"/>); any other reads <c>state</c> too (and
+    /// <c>valid_zones</c> again only if it became online meanwhile). A block whose <c>state</c> is gone and whose directory is gone vanished.
     /// </summary>
     private MemoryBlock? ReadOneBlock(
         int memoryFd, int id, IReadOnlyDictionary<int, int>? nodes, bool readPhysIndex, ConcurrentQueue<ReadProblem> problems)
     {
+        long? PhysIndex() => readPhysIndex ? SysfsValueParser.ParseHex(LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out _)) : id;
+
         var node = nodes is null ? ReadNodeLink(id) : nodes.TryGetValue(id, out var n) ? n : null;
-        if (node is not null && OneReadForOnlineBlocks && Detail != SysfsReadDetail.Full
-            && SysfsValueParser.OnlineZone(LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)) is { } zone)
+        var zonesFirst = node is not null && OneReadForOnlineBlocks && Detail != SysfsReadDetail.Full;
+        var zonesText = zonesFirst ? LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _) : null;
+        if (zonesFirst && SysfsValueParser.OnlineZone(zonesText) is { } zone)
         {
             // One read: valid_zones names one zone only for an online block (any other block lists the default zone
             // and the others allowed, or says "none"). Read first only where that cannot oops (the node is set, below).
-            return new MemoryBlock
-            {
-                Id = id,
-                PhysIndex = readPhysIndex ? SysfsValueParser.ParseHex(LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out _)) : id,
-                State = BlockState.Online,
-                StateText = "online",
-                ValidZones = zone,
-                Node = node,
-            };
+            return new MemoryBlock { Id = id, PhysIndex = PhysIndex(), State = BlockState.Online, StateText = "online", ValidZones = zone, Node = node };
         }
 
         var stateText = LibcFile.TryReadBlockAttribute(memoryFd, id, "state"u8, out var errno);
@@ -220,10 +215,13 @@ public sealed class SysfsMemoryReader(SysfsRoot root, SysfsReadDetail detail = S
         return new MemoryBlock
         {
             Id = id,
-            PhysIndex = readPhysIndex ? SysfsValueParser.ParseHex(LibcFile.TryReadBlockAttribute(memoryFd, id, "phys_index"u8, out _)) : id,
+            PhysIndex = PhysIndex(),
             State = state,
             StateText = stateText,
-            ValidZones = zonesReadable ? SysfsValueParser.ParseZones(LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)) : [],
+
+            // Read already when it came first and the block is still not online; read (again) when it became online.
+            ValidZones = !zonesReadable ? []
+                : SysfsValueParser.ParseZones(zonesFirst && state != BlockState.Online ? zonesText : LibcFile.TryReadBlockAttribute(memoryFd, id, "valid_zones"u8, out _)),
             Removable = full ? SysfsValueParser.ParseBool(LibcFile.TryReadBlockAttribute(memoryFd, id, "removable"u8, out _)) : null,
             OnlineFlag = full || stateText is null ? SysfsValueParser.ParseBool(LibcFile.TryReadBlockAttribute(memoryFd, id, "online"u8, out _)) : null,
             Node = node,
