@@ -3,11 +3,11 @@ using GuestAgent.Cli;
 using GuestAgent.CommandLine;
 using GuestAgent.Memory.Proc;
 
-// The agent's stoppable offline runs this executable once per DIMM (guest-agent write-state PATH… WORD): straight to
-// the writes, without building the command line, as its start is part of every prepared unplug's time.
-if (args is [WriteStateCommand.Verb, _, _, ..])
+// The agent's stoppable offline runs this executable (guest-agent write-state PATH… WORD, or write-state - waiting for
+// them on its input): straight to the writes, without building the command line, as its start counts.
+if (args is [WriteStateCommand.Verb, _, ..])
 {
-    return WriteStateCommand.Run(args[1..], ProcRoot.Default, Console.Out);
+    return WriteStateCommand.RunAsChild(args[1..], ProcRoot.Default);
 }
 
 var root = new RootCommand("GuestAgent: onlines hot-plugged memory as movable and tells the host which DIMMs can be unplugged")

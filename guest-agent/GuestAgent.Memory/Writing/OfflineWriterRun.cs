@@ -3,16 +3,17 @@ using System.Diagnostics;
 namespace GuestAgent.Memory.Writing;
 
 /// <summary>
-/// One run of the stoppable offline writer (<see cref="StateWriterCommand"/>, started as <c>FILE ARGUMENTS… PATH…
-/// WORD</c>): a child process that writes the word to each path in turn, says each outcome on a line of its own as it
-/// goes (0 or the kernel's errno), and stops at the first failure. One process for a whole DIMM, so the cost of a
-/// start is paid once, not per block. To stop it, it is killed with SIGKILL: the kernel retries page migration until the
-/// writer has a signal pending, then gives up and rolls the block in progress back.
+/// One run of the stoppable offline writer (<see cref="StateWriterCommand"/>, taken from <see cref="WriterProcesses"/>,
+/// usually started ahead, and given <c>PATH… WORD</c> on its input): a child process that writes the word to each path
+/// in turn, says each outcome on a line of its own as it goes (0 or the kernel's errno), and stops at the first failure.
+/// One process for a whole DIMM, so the cost of a start is paid once, not per block, and before the offline, not during
+/// it. To stop it, it is killed with SIGKILL: the kernel retries page migration until the writer has a signal pending,
+/// then gives up and rolls the block in progress back.
 /// </summary>
 internal static class OfflineWriterRun
 {
     public static async Task<IReadOnlyList<BlockWriteResult>> RunAsync(
-        StateWriterCommand child, IReadOnlyList<string> paths, string word, TimeSpan timeLimit, Action<int>? done, CancellationToken cancellationToken)
+        WriterProcesses writers, IReadOnlyList<string> paths, string word, TimeSpan timeLimit, Action<int>? done, CancellationToken cancellationToken)
     {
         var results = new List<BlockWriteResult>();
         if (paths.Count == 0)
@@ -32,28 +33,38 @@ internal static class OfflineWriterRun
 
         // The child's stderr is the agent's own (its one message, for bad arguments, goes to the same log). Its stdout
         // is read until it closes, which is when the child ends; a stop kills it, which closes it too.
-        var start = new ProcessStartInfo(child.FileName)
+        var request = StateWriterCommand.EncodeRequest(paths.Append(word));
+        Process? taken = null;
+        for (var attempt = 0; taken is null; attempt++)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in child.Arguments.Concat(paths).Append(word))
-        {
-            start.ArgumentList.Add(argument);
+            Process writer;
+            try
+            {
+                writer = writers.Take();
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                return [BlockWriteResult.Failed(Errno.ENOENT, $"cannot start {writers.FileName} to write '{word}' to {paths[0]}")];
+            }
+
+            try
+            {
+                writer.StandardInput.BaseStream.Write(request);
+                writer.StandardInput.Close();
+                taken = writer;
+            }
+            catch (IOException)
+            {
+                // The writer started ahead ended before its request (killed meanwhile): once more, with a new one.
+                writer.Dispose();
+                if (attempt > 0)
+                {
+                    return [BlockWriteResult.Failed(Errno.EIO, $"the state writer ended before it was asked to write '{word}' to {paths[0]}")];
+                }
+            }
         }
 
-        using var process = new Process { StartInfo = start };
-        try
-        {
-            process.Start();
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            return [BlockWriteResult.Failed(Errno.ENOENT, $"cannot start {child.FileName} to write '{word}' to {paths[0]}")];
-        }
-
-        process.StandardInput.Close();
+        using var process = taken;
         var stopped = 0;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using (limit.Token.Register(() =>
@@ -96,7 +107,15 @@ internal static class OfflineWriterRun
                 Name = "offline writer",
             };
             reader.Start();
-            await finished.Task.ConfigureAwait(false);
+            try
+            {
+                await finished.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                // The next offline's writer, started now that this one has ended, off this operation's path.
+                ThreadPool.UnsafeQueueUserWorkItem(static w => w.StartAhead(), writers, preferLocal: false);
+            }
         }
 
         if (results.Count > 0 && !results[^1].Succeeded)

@@ -9,16 +9,22 @@ namespace GuestAgent.Memory.Writing;
 /// (<see cref="OfflineWriterRun"/>, one for all the blocks of a DIMM) that is killed with SIGKILL to stop it: a signal
 /// makes the kernel give up the migration and roll the block back, and the signal that stops a writer must not stop the
 /// agent; the child is also the OOM killer's first choice, so a guest that runs short while a DIMM goes offline loses
-/// the offline, not its work. The child reports the kernel's errno per block.
+/// the offline, not its work. The child reports the kernel's errno per block. After the first such offline, the next
+/// one's child is started ahead and waits (<see cref="WriterProcesses"/>); disposing ends it.
 /// </summary>
-public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand child) : IBlockStateWriter
+/// <param name="root">Where the memory blocks are.</param>
+/// <param name="child">The writer to run.</param>
+/// <param name="writerStarted">Told the process id of each writer started (for the log, and for tests that play the OOM killer).</param>
+public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand child, Action<int>? writerStarted = null) : IBlockStateWriter, IDisposable
 {
+    private readonly WriterProcesses _writers = new(child, writerStarted);
+
     public Task<BlockWriteResult> WriteAsync(int blockId, BlockStateRequest request, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
         var path = root.BlockAttribute(blockId, "state");
         var word = BlockStateWords.Format(request);
         return request == BlockStateRequest.Offline && (timeLimit != Timeout.InfiniteTimeSpan || cancellationToken.CanBeCanceled)
-            ? WriteInChildAsync(child, path, word, timeLimit, cancellationToken)
+            ? WriteInChildAsync(_writers, path, word, timeLimit, cancellationToken)
             : Task.Run(() => WriteInProcess(path, word), cancellationToken);
     }
 
@@ -30,7 +36,7 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
         if (timeLimit != Timeout.InfiniteTimeSpan || cancellationToken.CanBeCanceled)
         {
             var paths = blockIds.Select(id => root.BlockAttribute(id, "state")).ToList();
-            return await OfflineWriterRun.RunAsync(child, paths, word, timeLimit, i => offlined?.Invoke(blockIds[i]), cancellationToken).ConfigureAwait(false);
+            return await OfflineWriterRun.RunAsync(_writers, paths, word, timeLimit, i => offlined?.Invoke(blockIds[i]), cancellationToken).ConfigureAwait(false);
         }
 
         var results = new List<BlockWriteResult>();
@@ -48,6 +54,9 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
 
         return results;
     }
+
+    /// <summary>Ends the writer waiting for the next offline, if any.</summary>
+    public void Dispose() => _writers.Dispose();
 
     public string? ReadAutoOnlineBlocks() => LibcFile.TryReadText(AutoOnlinePath, out _);
 
@@ -96,9 +105,9 @@ public sealed class SysfsBlockStateWriter(SysfsRoot root, StateWriterCommand chi
         }
     }
 
-    private static async Task<BlockWriteResult> WriteInChildAsync(StateWriterCommand child, string path, string word, TimeSpan timeLimit, CancellationToken cancellationToken)
+    private static async Task<BlockWriteResult> WriteInChildAsync(WriterProcesses writers, string path, string word, TimeSpan timeLimit, CancellationToken cancellationToken)
     {
-        var results = await OfflineWriterRun.RunAsync(child, [path], word, timeLimit, null, cancellationToken).ConfigureAwait(false);
+        var results = await OfflineWriterRun.RunAsync(writers, [path], word, timeLimit, null, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return results[^1];
     }

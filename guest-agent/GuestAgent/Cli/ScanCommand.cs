@@ -73,7 +73,8 @@ public static class ScanCommand
     private static async Task<ModelReport> ApplyAsync(MemoryAgentOptions options, CancellationToken cancellationToken)
     {
         using var loggerFactory = AgentLogging.CreateStderrFactory(Serilog.Events.LogEventLevel.Information);
-        var agent = new MemoryAgent(options, new SysfsBlockStateWriter(options.ToSysfsRoot(), WriteStateCommand.Self()), loggerFactory.CreateLogger<MemoryAgent>());
+        using var writer = new SysfsBlockStateWriter(options.ToSysfsRoot(), WriteStateCommand.Self());
+        var agent = new MemoryAgent(options, writer, loggerFactory.CreateLogger<MemoryAgent>());
         var view = await agent.ReconcileAsync("scan --apply", cancellationToken).ConfigureAwait(false);
         return ModelReportBuilder.Build(view, options.SysfsRoot, view.LastOutcomes.Values.OrderByDescending(o => o.BlockId));
     }

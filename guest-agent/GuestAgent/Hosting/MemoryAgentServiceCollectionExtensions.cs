@@ -16,7 +16,11 @@ public static class MemoryAgentServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IBlockStateWriter>(_ => new SysfsBlockStateWriter(options.ToSysfsRoot(), Cli.WriteStateCommand.Self()));
+        services.AddSingleton<IBlockStateWriter>(sp =>
+        {
+            var logger = sp.GetRequiredService<ILogger<SysfsBlockStateWriter>>();
+            return new SysfsBlockStateWriter(options.ToSysfsRoot(), Cli.WriteStateCommand.Self(), pid => logger.LogDebug("Offline writer started (pid {Pid})", pid));
+        });
         services.AddSingleton(sp => new MemoryAgent(
             options,
             sp.GetRequiredService<IBlockStateWriter>(),

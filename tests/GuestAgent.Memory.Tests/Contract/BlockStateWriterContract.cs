@@ -9,8 +9,10 @@ namespace GuestAgent.Memory.Tests.Contract;
 /// (<see cref="FakeWriterContractTests"/>) and the real writer on the guest kernel in the test VM
 /// (<see cref="RealKernelWriterTests"/>) must give the same answers. Each test leaves the blocks as it found them.
 /// </summary>
-public abstract class BlockStateWriterContract
+public abstract class BlockStateWriterContract : IDisposable
 {
+    private readonly List<IDisposable> _writers = [];
+
     /// <summary>
     /// The writer, a reader of the same sysfs, and the top run of consecutive hot-plugged blocks online in Movable (at
     /// least two; the top of the node's Movable zone), lowest first.
@@ -19,10 +21,36 @@ public abstract class BlockStateWriterContract
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
+    /// <summary>The target, its writer ended with the test (the real one keeps its next offline's process waiting).</summary>
+    private (IBlockStateWriter Writer, SysfsMemoryReader Reader, IReadOnlyList<int> Movable) Open()
+    {
+        var target = Target();
+        if (target.Writer is IDisposable owned)
+        {
+            _writers.Add(owned);
+        }
+
+        return target;
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _writers.ForEach(w => w.Dispose());
+        }
+    }
+
     [Fact]
     public async Task OnliningAnOnlineBlockIsEinval()
     {
-        var (writer, _, movable) = Target();
+        var (writer, _, movable) = Open();
 
         var result = await writer.WriteAsync(movable[0], BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, Token);
 
@@ -32,7 +60,7 @@ public abstract class BlockStateWriterContract
     [Fact]
     public async Task OffliningAnOfflineBlockIsEinval()
     {
-        var (writer, reader, movable) = Target();
+        var (writer, reader, movable) = Open();
         var block = movable[^1];
 
         var first = await writer.WriteAsync(block, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), Token);
@@ -49,7 +77,7 @@ public abstract class BlockStateWriterContract
     [Fact]
     public async Task ABlockOfflinedInsideTheMovableSpanDefaultsToMovable()
     {
-        var (writer, reader, movable) = Target();
+        var (writer, reader, movable) = Open();
         if (movable.Count < 3)
         {
             Assert.Skip("needs three consecutive Movable blocks here");
@@ -74,7 +102,7 @@ public abstract class BlockStateWriterContract
     [Fact]
     public async Task TheTopBlockOfflinedDefaultsToTheKernelZoneAndStillTakesMovable()
     {
-        var (writer, reader, movable) = Target();
+        var (writer, reader, movable) = Open();
         var block = movable[^1];
 
         var offline = await writer.WriteAsync(block, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), Token);
@@ -91,7 +119,7 @@ public abstract class BlockStateWriterContract
     [Fact]
     public async Task OffliningInTurnStopsAtTheFirstFailure()
     {
-        var (writer, reader, movable) = Target();
+        var (writer, reader, movable) = Open();
         var (lower, top) = (movable[^2], movable[^1]);
         var told = new List<int>();
 
@@ -112,7 +140,7 @@ public abstract class BlockStateWriterContract
     [Fact]
     public async Task OffliningABlockThatSpansZonesIsEinval()
     {
-        var (writer, reader, _) = Target();
+        var (writer, reader, _) = Open();
         var spanning = reader.Read().Blocks.FirstOrDefault(b => b.Zone == ZoneNames.None);
         if (spanning is null)
         {

@@ -5,7 +5,7 @@ using GuestAgent.TestSupport;
 namespace GuestAgent.Memory.Tests.Contract;
 
 /// <summary>The fake kernel writer on a fake tree (1 GiB of boot memory, two DIMMs of two blocks online in Movable), held to the writer contract.</summary>
-public sealed class FakeWriterContractTests : BlockStateWriterContract, IDisposable
+public sealed class FakeWriterContractTests : BlockStateWriterContract
 {
     private readonly FakeSysfsTree _tree = new();
 
@@ -14,5 +14,13 @@ public sealed class FakeWriterContractTests : BlockStateWriterContract, IDisposa
     protected override (IBlockStateWriter Writer, SysfsMemoryReader Reader, IReadOnlyList<int> Movable) Target() =>
         (new FakeKernelBlockStateWriter(_tree), new SysfsMemoryReader(_tree.Root), [32, 33, 34, 35]);
 
-    public void Dispose() => _tree.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _tree.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }

@@ -20,7 +20,8 @@ public class SysfsBlockStateWriterTests
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "offline", "Normal Movable");
 
-        var result = await TestStateWriter.For(tree.Root).WriteAsync(32, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var result = await writer.WriteAsync(32, BlockStateRequest.OnlineMovable, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded);
         Assert.Equal("online_movable", File.ReadAllText(tree.Root.BlockAttribute(32, "state")));
@@ -31,7 +32,8 @@ public class SysfsBlockStateWriterTests
     {
         using var tree = new FakeSysfsTree();
 
-        var result = await TestStateWriter.For(tree.Root).WriteAsync(99, BlockStateRequest.Online, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var result = await writer.WriteAsync(99, BlockStateRequest.Online, Timeout.InfiniteTimeSpan, TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.Equal(Errno.ENOENT, result.Errno);
@@ -44,7 +46,8 @@ public class SysfsBlockStateWriterTests
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
 
-        var result = await TestStateWriter.For(tree.Root).WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var result = await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded, result.Message);
         Assert.Equal("offline", tree.ReadState(32));
@@ -56,7 +59,8 @@ public class SysfsBlockStateWriterTests
         using var tree = new FakeSysfsTree();
         Directory.CreateDirectory(tree.Root.BlockAttribute(40, "state")); // a directory where the attribute should be
 
-        var result = await TestStateWriter.For(tree.Root).WriteAsync(40, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var result = await writer.WriteAsync(40, BlockStateRequest.Offline, TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.Equal(Errno.EISDIR, result.Errno);
@@ -69,7 +73,8 @@ public class SysfsBlockStateWriterTests
         AddBlockWhoseWriteHangs(tree, 41);
 
         var watch = Stopwatch.StartNew();
-        var result = await TestStateWriter.For(tree.Root).WriteAsync(41, BlockStateRequest.Offline, TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var result = await writer.WriteAsync(41, BlockStateRequest.Offline, TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.True(result.TimedOut);
@@ -82,8 +87,8 @@ public class SysfsBlockStateWriterTests
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
 
-        var result = await new SysfsBlockStateWriter(tree.Root, new StateWriterCommand("/nonexistent/guest-agent", ["write-state"]))
-            .WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        using var writer = new SysfsBlockStateWriter(tree.Root, new StateWriterCommand("/nonexistent/guest-agent", ["write-state"]));
+        var result = await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
 
         Assert.False(result.Succeeded);
         Assert.Contains("cannot start /nonexistent/guest-agent", result.Message);
@@ -146,7 +151,8 @@ public class SysfsBlockStateWriterTests
         }
 
         var told = new List<int>();
-        var results = await TestStateWriter.For(tree.Root).OfflineInTurnAsync([32, 33, 34], TimeSpan.FromSeconds(30), told.Add, TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var results = await writer.OfflineInTurnAsync([32, 33, 34], TimeSpan.FromSeconds(30), told.Add, TestContext.Current.CancellationToken);
 
         Assert.All(results, r => Assert.True(r.Succeeded, r.Message));
         Assert.Equal(3, results.Count);
@@ -162,7 +168,8 @@ public class SysfsBlockStateWriterTests
         Directory.CreateDirectory(tree.Root.BlockAttribute(33, "state"));
         tree.AddBlock(34, "online", "Movable");
 
-        var results = await TestStateWriter.For(tree.Root).OfflineInTurnAsync([32, 33, 34], TimeSpan.FromSeconds(30), null, TestContext.Current.CancellationToken);
+        using var writer = TestStateWriter.For(tree.Root);
+        var results = await writer.OfflineInTurnAsync([32, 33, 34], TimeSpan.FromSeconds(30), null, TestContext.Current.CancellationToken);
 
         Assert.Equal(2, results.Count);
         Assert.True(results[0].Succeeded);
@@ -181,7 +188,8 @@ public class SysfsBlockStateWriterTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var offlined = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var running = TestStateWriter.For(tree.Root).OfflineInTurnAsync([32, 33, 34], Timeout.InfiniteTimeSpan, id => offlined.TrySetResult(id), stop.Token);
+        using var writer = TestStateWriter.For(tree.Root);
+        var running = writer.OfflineInTurnAsync([32, 33, 34], Timeout.InfiniteTimeSpan, id => offlined.TrySetResult(id), stop.Token);
         Assert.Equal(32, await offlined.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
         await stop.CancelAsync();
         var results = await running.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
@@ -199,14 +207,14 @@ public class SysfsBlockStateWriterTests
     {
         using var tree = new FakeSysfsTree();
         tree.AddBlock(32, "online", "Movable");
-        var fifo = AddBlockWhoseWriteHangs(tree, 33);
-
+        AddBlockWhoseWriteHangs(tree, 33);
+        var started = new Started();
+        using var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var running = TestStateWriter.For(tree.Root).OfflineInTurnAsync([32, 33], TimeSpan.FromMinutes(5), _ => first.TrySetResult(), TestContext.Current.CancellationToken);
-        var writer = await WriterOfAsync(fifo);
+        var running = writer.OfflineInTurnAsync([32, 33], TimeSpan.FromMinutes(5), _ => first.TrySetResult(), TestContext.Current.CancellationToken);
         await first.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken); // now blocked on memory33
-        Assert.Equal(0, Syscall.kill(writer, Signum.SIGKILL)); // what the OOM killer sends
+        Assert.Equal(0, Syscall.kill(started.Pids.Single(), Signum.SIGKILL)); // what the OOM killer sends
         var results = await running.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         Assert.Equal(2, results.Count);
@@ -214,6 +222,115 @@ public class SysfsBlockStateWriterTests
         Assert.False(results[1].TimedOut);
         Assert.Contains("killed by signal 9", results[1].Message);
         Assert.Contains("OOM killer", results[1].Message);
+    }
+
+    /// <summary>After an offline the next one's writer is started and waits: the next offline uses it, starting none.</summary>
+    [Fact]
+    public async Task TheNextOfflinesWriterIsStartedAheadAndUsed()
+    {
+        using var tree = new FakeSysfsTree();
+        tree.AddBlock(32, "online", "Movable");
+        tree.AddBlock(33, "online", "Movable");
+        var started = new Started();
+        using var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
+
+        Assert.True((await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).Succeeded);
+        var ahead = await started.WaitForAsync(2);
+        Assert.True(IsRunning(ahead), "the writer started ahead waits for its request");
+        Assert.Equal("online", tree.ReadState(33)); // it has written nothing
+
+        var startedDuringTheSecond = -1;
+        var results = await writer.OfflineInTurnAsync([33], TimeSpan.FromSeconds(60), _ => startedDuringTheSecond = started.Pids.Count, TestContext.Current.CancellationToken);
+
+        Assert.True(results.Single().Succeeded, results.Single().Message);
+        Assert.Equal(2, startedDuringTheSecond);
+        Assert.Equal("offline", tree.ReadState(33));
+        await WaitUntilAsync(() => !IsRunning(ahead), "the writer started ahead ends once it has written");
+    }
+
+    /// <summary>A writer started ahead that is killed while it waits (an OOM kill, a person) is replaced when taken.</summary>
+    [Fact]
+    public async Task AWriterStartedAheadThatDiedIsReplaced()
+    {
+        using var tree = new FakeSysfsTree();
+        tree.AddBlock(32, "online", "Movable");
+        tree.AddBlock(33, "online", "Movable");
+        var started = new Started();
+        using var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
+        Assert.True((await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).Succeeded);
+        var ahead = await started.WaitForAsync(2);
+
+        Assert.Equal(0, Syscall.kill(ahead, Signum.SIGKILL));
+        await WaitUntilAsync(() => !IsRunning(ahead), "the killed writer ends");
+        var result = await writer.WriteAsync(33, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.True(result.Succeeded, result.Message);
+        Assert.Equal("offline", tree.ReadState(33));
+        Assert.True(started.Pids.Count >= 3, "a new writer did the offline");
+    }
+
+    /// <summary>Disposing the writer ends the one waiting, which writes nothing.</summary>
+    [Fact]
+    public async Task DisposingEndsTheWriterWaiting()
+    {
+        using var tree = new FakeSysfsTree();
+        tree.AddBlock(32, "online", "Movable");
+        var started = new Started();
+        var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
+        Assert.True((await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).Succeeded);
+        var ahead = await started.WaitForAsync(2);
+
+        writer.Dispose();
+
+        await WaitUntilAsync(() => !IsRunning(ahead), "the writer started ahead ends when the agent's writer is disposed");
+        Assert.Equal(2, started.Pids.Count);
+    }
+
+    /// <summary>The request form: the child waits on its input for its arguments; an input that ends empty ends it quietly.</summary>
+    [Fact]
+    public async Task TheChildTakesItsRequestOnItsInputAndEndsQuietlyWithout()
+    {
+        using var tree = new FakeSysfsTree();
+        tree.AddBlock(32, "online", "Movable");
+        tree.AddBlock(33, "online", "Movable");
+
+        var (code, output) = await RunChildAsync(StateWriterCommand.EncodeRequest([tree.Root.BlockAttribute(32, "state"), tree.Root.BlockAttribute(33, "state"), "offline"]));
+        Assert.Equal(0, code);
+        Assert.Equal(["0", "0"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("offline", tree.ReadState(33));
+
+        (code, output) = await RunChildAsync([]);
+        Assert.Equal(0, code);
+        Assert.Equal("", output);
+
+        (code, _) = await RunChildAsync(StateWriterCommand.EncodeRequest(["/etc/passwd", "offline"]));
+        Assert.Equal(StateWriterCommand.UsageExitCode, code);
+    }
+
+    [Fact]
+    public void ARequestOnTheInputIsTheArgumentsEachEndedByNul()
+    {
+        string[] arguments = ["/sys/devices/system/memory/memory32/state", "/sys/devices/system/memory/memory33/state", "offline"];
+
+        Assert.Equal("/sys/devices/system/memory/memory32/state\0/sys/devices/system/memory/memory33/state\0offline\0", System.Text.Encoding.UTF8.GetString(StateWriterCommand.EncodeRequest(arguments)));
+        Assert.Equal(arguments, StateWriterCommand.DecodeRequest(StateWriterCommand.EncodeRequest(arguments)));
+        Assert.Empty(StateWriterCommand.DecodeRequest([]));
+    }
+
+    private static async Task<(int Code, string Output)> RunChildAsync(byte[] input)
+    {
+        var start = new ProcessStartInfo(TestStateWriter.Command.FileName) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in TestStateWriter.Command.Arguments.Append(StateWriterCommand.RequestOnStandardInput))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var child = Process.Start(start)!;
+        await child.StandardInput.BaseStream.WriteAsync(input, TestContext.Current.CancellationToken);
+        child.StandardInput.Close();
+        var output = await child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await child.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        return (child.ExitCode, output);
     }
 
     /// <summary>A block whose <c>state</c> is a FIFO with no reader: opening it to write blocks, as a long migration does.</summary>
@@ -225,34 +342,79 @@ public class SysfsBlockStateWriterTests
         return state;
     }
 
-    /// <summary>The process whose command line names <paramref name="path"/> (the writer's child), once it runs.</summary>
-    private static async Task<int> WriterOfAsync(string path)
+    /// <summary>Alive and not a zombie.</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
         var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(60))
+        while (!condition())
         {
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), what);
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>The writers' process ids as the writer says it starts them.</summary>
+    private sealed class Started
+    {
+        private readonly Lock _lock = new();
+        private readonly List<int> _pids = [];
+        private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<int> Pids
+        {
+            get
             {
-                if (int.TryParse(Path.GetFileName(dir), out var pid) && pid != Environment.ProcessId)
+                lock (_lock)
                 {
-                    try
-                    {
-                        if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(path))
-                        {
-                            return pid;
-                        }
-                    }
-                    catch (IOException)
-                    {
-                        // gone meanwhile
-                    }
+                    return [.. _pids];
                 }
             }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
-        throw new TimeoutException($"no writer process for {path}");
+        public void Add(int pid)
+        {
+            TaskCompletionSource added;
+            lock (_lock)
+            {
+                _pids.Add(pid);
+                (added, _added) = (_added, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            added.SetResult();
+        }
+
+        /// <summary>The <paramref name="count"/>th writer's id, once it has started.</summary>
+        public async Task<int> WaitForAsync(int count)
+        {
+            while (true)
+            {
+                Task added;
+                lock (_lock)
+                {
+                    if (_pids.Count >= count)
+                    {
+                        return _pids[count - 1];
+                    }
+
+                    added = _added.Task;
+                }
+
+                await added.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            }
+        }
     }
 
     [Fact]
