@@ -89,27 +89,13 @@ internal static unsafe class LibcFile
     public static List<int> ListBlockIds(string path)
     {
         var ids = new List<int>();
-        var dir = Native.Libc.OpenDir(path);
-        if (dir == 0)
+        foreach (var name in new DirectoryNames(path))
         {
-            return ids;
-        }
-
-        try
-        {
-            while (Native.Libc.ReadDir(dir) is var entry && entry != 0)
+            if (name.Length > 6 && name.Length <= 15 && name.StartsWith("memory"u8)
+                && System.Buffers.Text.Utf8Parser.TryParse(name[6..], out int id, out var consumed) && consumed == name.Length - 6 && id >= 0)
             {
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + 19);
-                if (name.Length > 6 && name.Length <= 15 && name.StartsWith("memory"u8)
-                    && System.Buffers.Text.Utf8Parser.TryParse(name[6..], out int id, out var consumed) && consumed == name.Length - 6 && id >= 0)
-                {
-                    ids.Add(id);
-                }
+                ids.Add(id);
             }
-        }
-        finally
-        {
-            _ = Native.Libc.CloseDir(dir);
         }
 
         return ids;
@@ -119,35 +105,14 @@ internal static unsafe class LibcFile
     public static List<string> ListNames(string path, string prefix)
     {
         var names = new List<string>();
-        var dir = Native.Libc.OpenDir(path);
-        if (dir == 0)
+        Span<byte> prefixBytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(prefix.Length)];
+        prefixBytes = prefixBytes[..Encoding.UTF8.GetBytes(prefix, prefixBytes)];
+        foreach (var name in new DirectoryNames(path))
         {
-            return names;
-        }
-
-        try
-        {
-            Span<byte> prefixBytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(prefix.Length)];
-            prefixBytes = prefixBytes[..Encoding.UTF8.GetBytes(prefix, prefixBytes)];
-            while (true)
+            if (name.StartsWith(prefixBytes))
             {
-                var entry = Native.Libc.ReadDir(dir);
-                if (entry == 0)
-                {
-                    break;
-                }
-
-                // struct dirent (glibc, 64-bit): d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name.
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + 19);
-                if (name.StartsWith(prefixBytes))
-                {
-                    names.Add(Encoding.UTF8.GetString(name));
-                }
+                names.Add(Encoding.UTF8.GetString(name));
             }
-        }
-        finally
-        {
-            _ = Native.Libc.CloseDir(dir);
         }
 
         return names;
@@ -157,25 +122,12 @@ internal static unsafe class LibcFile
     public static int CountNames(string path, ReadOnlySpan<byte> prefix)
     {
         var count = 0;
-        var dir = Native.Libc.OpenDir(path);
-        if (dir == 0)
+        foreach (var name in new DirectoryNames(path))
         {
-            return 0;
-        }
-
-        try
-        {
-            while (Native.Libc.ReadDir(dir) is var entry && entry != 0)
+            if (name.StartsWith(prefix))
             {
-                if (MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + 19).StartsWith(prefix))
-                {
-                    count++;
-                }
+                count++;
             }
-        }
-        finally
-        {
-            _ = Native.Libc.CloseDir(dir);
         }
 
         return count;

@@ -53,15 +53,8 @@ public sealed unsafe class VirtioPortStream : Stream
         int written;
         try
         {
-            Enter();
-            try
-            {
-                written = WriteWithoutWaiting(buffer);
-            }
-            finally
-            {
-                Exit();
-            }
+            using var use = Use();
+            written = WriteWithoutWaiting(buffer);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
@@ -116,14 +109,16 @@ public sealed unsafe class VirtioPortStream : Stream
         base.Dispose(disposing);
     }
 
-    /// <summary>Marks an operation that uses the descriptors; throws once the stream is disposed.</summary>
-    private void Enter()
+    /// <summary>Marks an operation that uses the descriptors until the returned use is disposed; throws once the stream is disposed.</summary>
+    private DescriptorUse Use()
     {
         lock (_closing)
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             _users++;
         }
+
+        return new DescriptorUse(this);
     }
 
     private void Exit()
@@ -150,19 +145,7 @@ public sealed unsafe class VirtioPortStream : Stream
 
     private int Read(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        Enter();
-        try
-        {
-            return ReadEntered(buffer, cancellationToken);
-        }
-        finally
-        {
-            Exit();
-        }
-    }
-
-    private int ReadEntered(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
+        using var use = Use();
         using var wake = cancellationToken.Register(Wake);
         using var pin = buffer.Pin();
         while (true)
@@ -189,19 +172,7 @@ public sealed unsafe class VirtioPortStream : Stream
 
     private void Write(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
-        Enter();
-        try
-        {
-            WriteEntered(buffer, cancellationToken);
-        }
-        finally
-        {
-            Exit();
-        }
-    }
-
-    private void WriteEntered(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
-    {
+        using var use = Use();
         using var wake = cancellationToken.Register(Wake);
         var written = WriteWithoutWaiting(buffer);
         while (written < buffer.Length)
@@ -301,5 +272,11 @@ public sealed unsafe class VirtioPortStream : Stream
     {
         var flags = Syscall.fcntl(fd, FcntlCommand.F_GETFL);
         _ = Syscall.fcntl(fd, FcntlCommand.F_SETFL, flags | (int)OpenFlags.O_NONBLOCK);
+    }
+
+    /// <summary>One operation's use of the descriptors (<see cref="Use"/>); disposing ends it.</summary>
+    private readonly struct DescriptorUse(VirtioPortStream stream) : IDisposable
+    {
+        public void Dispose() => stream.Exit();
     }
 }
