@@ -216,8 +216,11 @@ public sealed class TestVm : IAsyncDisposable
     /// <summary>Kills this test's QEMU with SIGKILL, as a crash would (only a VM the test started itself).</summary>
     public void KillQemu() => (_kill ?? throw new InvalidOperationException("not a QEMU this test started"))();
 
-    /// <summary>The <c>OOMScoreAdjust=</c> of systemd/guest-agent.service.</summary>
-    public const int UnitOomScoreAdjust = -900;
+    /// <summary>The <c>OOMScoreAdjust=</c> of systemd/guest-agent.service, read from the unit the RPM installs.</summary>
+    public static int UnitOomScoreAdjust { get; } = int.Parse(
+        File.ReadLines(Path.Combine(VmImage.RepositoryRoot(), "systemd", "guest-agent.service"))
+            .Single(l => l.StartsWith("OOMScoreAdjust=", StringComparison.Ordinal))["OOMScoreAdjust=".Length..],
+        System.Globalization.CultureInfo.InvariantCulture);
 
     private const string AgentPortDevice = $"virtserialport,bus=vser0.0,chardev=agent,name={AgentPortName},id={AgentPortId}";
 
