@@ -76,6 +76,12 @@ public static partial class VmBenchmark
         }
 
         var (bigPrepared, bigPlain) = (Statistics.Median(big.Select(b => b.Prepared).ToList()), Statistics.Median(big.Select(b => b.Plain).ToList()));
+
+        // After an offline the next one's writer waits (started ahead): its own memory, next to the agent's.
+        var waiting = (await vm.Shell.CheckAsync(
+            "p=$(pgrep -f 'guest-agent write-state -' | head -1); [ -n \"$p\" ] && sed -n 's/^RssAnon: *\\([0-9]*\\) kB/\\1/p' /proc/$p/status || echo none")).Trim();
+        var waitingMib = long.TryParse(waiting, CultureInfo.InvariantCulture, out var waitingKb) ? waitingKb / 1024.0 : double.NaN;
+        log.WriteLine($"vm: the writer waiting for the next offline: RssAnon {(double.IsNaN(waitingMib) ? "none running" : $"{waitingMib:0.00} MiB")}");
         var (plainEmptyMedian, plainFullMedian) = (Statistics.Median(plainEmpty), Statistics.Median(plainFull));
 
         var agentMedian = Statistics.Median(agent);
@@ -91,6 +97,7 @@ public static partial class VmBenchmark
             new BenchFigure($"unplug of a 256 MiB DIMM holding 200 MiB: device_del to DEVICE_DELETED after the prepare (median of {unplugRounds})", fullDelete, "s", "reported", true),
             new BenchFigure($"unplug of a 256 MiB DIMM holding 200 MiB: whole guest-agent-host unplug (median of {unplugRounds})", fullWhole, "s", "<= 1.25x plain device_del", fullWhole <= 1.25 * plainFullMedian, plainFullMedian, "plain device_del (the kernel offlines it)"),
             new BenchFigure($"unplug of a 2 GiB DIMM (16 blocks) holding 1 GiB: whole guest-agent-host unplug (median of {unplugRounds})", bigPrepared, "s", "<= 1.25x plain device_del", bigPrepared <= 1.25 * bigPlain, bigPlain, "plain device_del (the kernel offlines it)"),
+            new BenchFigure("the offline writer waiting for the next prepare (started ahead): RssAnon", waitingMib, "MiB", "reported (it exists after the first offline)", !double.IsNaN(waitingMib)),
         ];
     }
 
