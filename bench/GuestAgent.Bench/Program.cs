@@ -1,9 +1,11 @@
 using GuestAgent.Bench;
 using GuestAgent.VmHarness;
 
-// guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N]
+// guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all][,SCENARIO…] [--blocks N] [--runs N] [--events N]
 //                   [--requests N] [--idle SECONDS] [--rounds N] [--unplug-rounds N] [--binary NAME=PATH ...] [--floor PATH] [--host PATH]
 var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+var chosen = scenario.Split(',');
+bool Runs(string name) => chosen.Contains(name) || chosen.Contains("all");
 int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
@@ -13,12 +15,12 @@ int Arg(string name, int fallback)
 var figures = new List<BenchFigure>();
 var log = Console.Error;
 log.WriteLine($"guest-agent-bench {scenario} on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-if (scenario is "model" or "all")
+if (Runs("model"))
 {
     figures.AddRange(ModelScaleBenchmark.Run(Arg("--blocks", 65_536), Arg("--runs", 5), log));
 }
 
-if (scenario is "storm" or "all")
+if (Runs("storm"))
 {
     figures.AddRange(await UeventStormBenchmark.RunAsync(Arg("--events", 4_096), log));
 }
@@ -34,23 +36,23 @@ for (var i = 0; i < args.Length - 1; i++)
     }
 }
 
-if (scenario is "footprint" or "all")
+if (Runs("footprint"))
 {
     var floor = args.SkipWhile(a => a != "--floor").Skip(1).FirstOrDefault();
     figures.AddRange(await FootprintBenchmark.RunAsync(agents, floor is null ? null : Path.GetFullPath(floor), Arg("--requests", 1_000), TimeSpan.FromSeconds(Arg("--idle", 60)), log));
 }
 
-if (scenario is "request" or "all")
+if (Runs("request"))
 {
     figures.AddRange(await RequestCostBenchmark.RunAsync(agents[^1], Arg("--blocks", 65_536), Arg("--runs", 5), log));
 }
 
-if (scenario is "startup" or "all")
+if (Runs("startup"))
 {
     figures.AddRange(await StartupBenchmark.RunAsync(agents, Arg("--runs", 5), log));
 }
 
-if (scenario is "startup" or "all")
+if (Runs("startup"))
 {
     List<(string Name, string File, string[] Prefix)> hosts = [("JIT", "dotnet", [VmImage.HostControllerDllForBench()])];
     if (args.SkipWhile(a => a != "--host").Skip(1).FirstOrDefault() is { } host && File.Exists(host))
@@ -61,29 +63,29 @@ if (scenario is "startup" or "all")
     figures.AddRange(await HostStartupBenchmark.RunAsync(hosts, Arg("--runs", 5), log));
 }
 
-if (scenario is "vm" or "all")
+if (Runs("vm"))
 {
     figures.AddRange(await VmBenchmark.RunAsync(Arg("--rounds", 7), Arg("--unplug-rounds", 3), log));
 }
 
-if (scenario is "virtio-mem" or "all")
+if (Runs("virtio-mem"))
 {
     figures.AddRange(await VirtioMemBenchmark.RunAsync(Arg("--rounds", 5), log));
 }
 
-if (scenario is "libvirt" or "all")
+if (Runs("libvirt"))
 {
     figures.AddRange(await LibvirtBenchmark.RunAsync(Arg("--rounds", 5), log));
 }
 
-if (scenario is "autoscale" or "all")
+if (Runs("autoscale"))
 {
     figures.AddRange(await AutoscaleBenchmark.RunAsync(Arg("--rounds", 5), Arg("--wave-minutes", 10), log));
 }
 
 if (figures.Count == 0)
 {
-    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--unplug-rounds N] [--wave-minutes N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
+    log.WriteLine("usage: guest-agent-bench [model|storm|footprint|request|startup|vm|virtio-mem|libvirt|autoscale|all][,SCENARIO…] [--blocks N] [--runs N] [--events N] [--requests N] [--idle S] [--rounds N] [--unplug-rounds N] [--wave-minutes N] [--binary NAME=PATH] [--floor PATH] [--host PATH]");
     return 2;
 }
 

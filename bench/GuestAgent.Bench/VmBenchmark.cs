@@ -79,7 +79,7 @@ public static partial class VmBenchmark
 
         // After an offline the next one's writer waits (started ahead): its own memory, next to the agent's.
         var waiting = (await vm.Shell.CheckAsync(
-            "p=$(pgrep -f 'guest-agent write-state -' | head -1); [ -n \"$p\" ] && sed -n 's/^RssAnon: *\\([0-9]*\\) kB/\\1/p' /proc/$p/status || echo none")).Trim();
+            "r=; for d in /proc/[0-9]*; do case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in *' write-state - ') r=$(sed -n 's/^RssAnon:[[:space:]]*\\([0-9]*\\) kB/\\1/p' $d/status); break;; esac; done; echo ${r:-none}")).Trim();
         var waitingMib = long.TryParse(waiting, CultureInfo.InvariantCulture, out var waitingKb) ? waitingKb / 1024.0 : double.NaN;
         log.WriteLine($"vm: the writer waiting for the next offline: RssAnon {(double.IsNaN(waitingMib) ? "none running" : $"{waitingMib:0.00} MiB")}");
         var (plainEmptyMedian, plainFullMedian) = (Statistics.Median(plainEmpty), Statistics.Median(plainFull));
