@@ -228,62 +228,45 @@ public class SysfsBlockStateWriterTests
     [Fact]
     public async Task TheNextOfflinesWriterIsStartedAheadAndUsed()
     {
-        using var tree = new FakeSysfsTree();
-        tree.AddBlock(32, "online", "Movable");
-        tree.AddBlock(33, "online", "Movable");
-        var started = new Started();
-        using var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
-
-        Assert.True((await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).Succeeded);
-        var ahead = await started.WaitForAsync(2);
-        Assert.True(IsRunning(ahead), "the writer started ahead waits for its request");
-        Assert.Equal("online", tree.ReadState(33)); // it has written nothing
+        using var after = await AfterOneOffline.StartAsync();
+        Assert.True(IsRunning(after.Ahead), "the writer started ahead waits for its request");
+        Assert.Equal("online", after.Tree.ReadState(33)); // it has written nothing
 
         var startedDuringTheSecond = -1;
-        var results = await writer.OfflineInTurnAsync([33], TimeSpan.FromSeconds(60), _ => startedDuringTheSecond = started.Pids.Count, TestContext.Current.CancellationToken);
+        var results = await after.Writer.OfflineInTurnAsync([33], TimeSpan.FromSeconds(60), _ => startedDuringTheSecond = after.Started.Pids.Count, TestContext.Current.CancellationToken);
 
         Assert.True(results.Single().Succeeded, results.Single().Message);
         Assert.Equal(2, startedDuringTheSecond);
-        Assert.Equal("offline", tree.ReadState(33));
-        await WaitUntilAsync(() => !IsRunning(ahead), "the writer started ahead ends once it has written");
+        Assert.Equal("offline", after.Tree.ReadState(33));
+        await WaitUntilAsync(() => !IsRunning(after.Ahead), "the writer started ahead ends once it has written");
     }
 
     /// <summary>A writer started ahead that is killed while it waits (an OOM kill, a person) is replaced when taken.</summary>
     [Fact]
     public async Task AWriterStartedAheadThatDiedIsReplaced()
     {
-        using var tree = new FakeSysfsTree();
-        tree.AddBlock(32, "online", "Movable");
-        tree.AddBlock(33, "online", "Movable");
-        var started = new Started();
-        using var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
-        Assert.True((await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).Succeeded);
-        var ahead = await started.WaitForAsync(2);
+        using var after = await AfterOneOffline.StartAsync();
 
-        Assert.Equal(0, Syscall.kill(ahead, Signum.SIGKILL));
-        await WaitUntilAsync(() => !IsRunning(ahead), "the killed writer ends");
-        var result = await writer.WriteAsync(33, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        Assert.Equal(0, Syscall.kill(after.Ahead, Signum.SIGKILL));
+        await WaitUntilAsync(() => !IsRunning(after.Ahead), "the killed writer ends");
+        var result = await after.Writer.WriteAsync(33, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         Assert.True(result.Succeeded, result.Message);
-        Assert.Equal("offline", tree.ReadState(33));
-        Assert.True(started.Pids.Count >= 3, "a new writer did the offline");
+        Assert.Equal("offline", after.Tree.ReadState(33));
+        Assert.True(after.Started.Pids.Count >= 3, "a new writer did the offline");
     }
 
     /// <summary>Disposing the writer ends the one waiting, which writes nothing.</summary>
     [Fact]
     public async Task DisposingEndsTheWriterWaiting()
     {
-        using var tree = new FakeSysfsTree();
-        tree.AddBlock(32, "online", "Movable");
-        var started = new Started();
-        var writer = new SysfsBlockStateWriter(tree.Root, TestStateWriter.Command, started.Add);
-        Assert.True((await writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)).Succeeded);
-        var ahead = await started.WaitForAsync(2);
+        using var after = await AfterOneOffline.StartAsync();
 
-        writer.Dispose();
+        after.Writer.Dispose();
 
-        await WaitUntilAsync(() => !IsRunning(ahead), "the writer started ahead ends when the agent's writer is disposed");
-        Assert.Equal(2, started.Pids.Count);
+        await WaitUntilAsync(() => !IsRunning(after.Ahead), "the writer started ahead ends when the agent's writer is disposed");
+        Assert.Equal(2, after.Started.Pids.Count);
+        Assert.Equal("online", after.Tree.ReadState(33));
     }
 
     /// <summary>The request form: the child waits on its input for its arguments; an input that ends empty ends it quietly.</summary>
@@ -363,6 +346,41 @@ public class SysfsBlockStateWriterTests
         {
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), what);
             await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>A real writer on two Movable blocks (32, 33) after offlining block 32: the next writer started ahead and waiting.</summary>
+    private sealed class AfterOneOffline : IDisposable
+    {
+        private AfterOneOffline()
+        {
+            Tree.AddBlock(32, "online", "Movable");
+            Tree.AddBlock(33, "online", "Movable");
+            Writer = new SysfsBlockStateWriter(Tree.Root, TestStateWriter.Command, Started.Add);
+        }
+
+        public FakeSysfsTree Tree { get; } = new();
+
+        public Started Started { get; } = new();
+
+        public SysfsBlockStateWriter Writer { get; }
+
+        /// <summary>The writer started ahead.</summary>
+        public int Ahead { get; private set; }
+
+        public static async Task<AfterOneOffline> StartAsync()
+        {
+            var after = new AfterOneOffline();
+            var first = await after.Writer.WriteAsync(32, BlockStateRequest.Offline, TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            Assert.True(first.Succeeded, first.Message);
+            after.Ahead = await after.Started.WaitForAsync(2);
+            return after;
+        }
+
+        public void Dispose()
+        {
+            Writer.Dispose();
+            Tree.Dispose();
         }
     }
 
