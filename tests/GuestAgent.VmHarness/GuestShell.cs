@@ -46,14 +46,40 @@ public sealed class GuestShell : IAsyncDisposable
 
     /// <summary>
     /// Connects to a control shell that already said READY elsewhere (a guest brought here by a live migration: its
-    /// serial port now ends at this socket) and checks that it answers.
+    /// serial port now ends at this socket) and checks that it answers. A destination's QEMU once closed the first
+    /// connection made right after the migration without an answer (one CI run in many): up to three connections, a
+    /// second apart, each asked again (an answer to a request cut in half does not count).
     /// </summary>
     public static async Task<GuestShell> AttachAsync(string socketPath)
     {
-        var socket = await TestSupport.UnixSocketConnector.ConnectAsync(socketPath);
-        var shell = new GuestShell(socket);
-        var (code, output) = await shell.RunAsync("echo attached", TimeSpan.FromSeconds(60));
-        return code == 0 && output.Trim() == "attached" ? shell : throw new IOException($"the control shell at {socketPath} does not answer as it should: {output}");
+        var said = new List<string>();
+        for (var attempt = 1; ; attempt++)
+        {
+            var socket = await TestSupport.UnixSocketConnector.ConnectAsync(socketPath);
+            var shell = new GuestShell(socket);
+            try
+            {
+                var (code, output) = await shell.RunAsync("echo attached", TimeSpan.FromSeconds(60));
+                if (code == 0 && output.Trim() == "attached")
+                {
+                    return shell;
+                }
+
+                said.Add($"exit {code}: {output.Trim()}");
+            }
+            catch (IOException e)
+            {
+                said.Add(e.Message);
+            }
+
+            await shell.DisposeAsync();
+            if (attempt == 3)
+            {
+                throw new IOException($"the control shell at {socketPath} does not answer as it should: {string.Join("; ", said)}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
     }
 
     /// <summary>After the guest was reset: waits for the new boot's control shell to say READY.</summary>
